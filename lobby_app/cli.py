@@ -1,0 +1,303 @@
+"""The ``lobby-app`` command: the desk window, and commands for scripts (``--json``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from lobby_app import __version__
+from lobby_app.core.errors import LobbyError
+from lobby_app.core.i18n import tr
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _common() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help=tr("网点数据目录(默认：用户数据目录)"),
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help=tr("输出一个 JSON 文档，供脚本使用"),
+    )
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="lobby-app",
+        parents=[common],
+        description=tr("网点厅堂管理：迎宾识别、取号分区、绿色通道、需求记录"),
+    )
+    parser.add_argument("--version", action="version", version=f"lobby-app {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("desk", parents=[common], help=tr("打开大堂经理工作台(默认)"))
+    p.set_defaults(handler=cmd_desk)
+
+    p = sub.add_parser("demo", parents=[common], help=tr("建立示范网点(可重复运行)"))
+    p.add_argument("--customers", type=int, default=2000)
+    p.set_defaults(handler=cmd_demo)
+
+    p = sub.add_parser("import-customers", parents=[common], help=tr("从 CSV 导入客户名录"))
+    p.add_argument("file", type=Path)
+    p.add_argument("--strict", action="store_true", help=tr("有任何错误行则整个文件不导入"))
+    p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser("lookup", parents=[common], help=tr("查询客户(脱敏显示)"))
+    p.add_argument("query")
+    p.add_argument("--limit", type=int, default=20)
+    p.set_defaults(handler=cmd_lookup)
+
+    p = sub.add_parser("business-types", parents=[common], help=tr("业务类型表"))
+    p.set_defaults(handler=cmd_business_types)
+
+    p = sub.add_parser("ticket", parents=[common], help=tr("取号"))
+    p.add_argument("--business", required=True, help=tr("业务代码，见 business-types"))
+    p.add_argument("--customer", help=tr("客户号、证件号、手机号或姓名"))
+    p.add_argument("--vip", action="store_true", help=tr("标记贵宾"))
+    p.add_argument("--vip-reason", default="")
+    p.add_argument("--priority", help="elderly|disabled|ill|pregnant|military|other")
+    p.add_argument("--priority-reason", default="")
+    p.add_argument("--need", action="append", default=[], help=tr("需求标签，可多次"))
+    p.add_argument("--note", default="", help=tr("需求备注"))
+    p.add_argument("--greeting", default="", help=tr("迎宾备注"))
+    p.add_argument("--zone", help="self_service|closed_counter|open_counter|vip")
+    p.add_argument("--zone-reason", default="")
+    p.add_argument("--pdf", type=Path, help=tr("把票据 PDF 写到此路径(不送打印机)"))
+    p.add_argument("--actor", default="cli")
+    p.set_defaults(handler=cmd_ticket)
+
+    p = sub.add_parser("reprint", parents=[common], help=tr("重打当日的票"))
+    p.add_argument("number")
+    p.add_argument("--pdf", type=Path)
+    p.set_defaults(handler=cmd_reprint)
+
+    p = sub.add_parser("queue", parents=[common], help=tr("各区等候队列(按叫号顺序)"))
+    p.set_defaults(handler=cmd_queue)
+    return parser
+
+
+def _store(args: argparse.Namespace) -> Any:
+    from lobby_app.store import Store
+
+    return Store.open(getattr(args, "data_dir", None))
+
+
+def _emit(args: argparse.Namespace, doc: object, text: str) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(text)
+
+
+# ---------------------------------------------------------------- handlers
+
+
+def cmd_desk(args: argparse.Namespace) -> int:
+    from lobby_app.ui.app import run_desk
+
+    return run_desk(getattr(args, "data_dir", None))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from lobby_app.store.demo import seed_demo
+
+    store = _store(args)
+    report = seed_demo(store, customers=args.customers)
+    _emit(
+        args,
+        report.as_json(),
+        tr(
+            f"示范网点已就绪：客户 {report.customers_total} 位(本次新增 {report.customers_created})，"
+            f"员工新增 {report.staff}，窗口新增 {report.counters}。数据目录：{store.data_dir}"
+        ),
+    )
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from lobby_app.core.customer_csv import decode_csv_bytes, parse_customer_csv
+    from lobby_app.store.directory import import_records
+
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise LobbyError(
+            "file_unreadable", tr(f"无法读取文件 {args.file}：{exc.strerror or exc}"), field="file"
+        ) from exc
+    parsed = parse_customer_csv(decode_csv_bytes(data))
+    store = _store(args)
+    report = import_records(store, parsed, strict=args.strict, actor="cli", source=args.file.name)
+    lines = [
+        tr(
+            f"导入 {report.imported} 行(新增 {report.created}，更新 {report.updated})，"
+            f"跳过 {report.skipped} 行。"
+        )
+    ]
+    if report.rejected:
+        lines = [tr(f"严格模式：文件有 {len(report.errors)} 处错误，整个文件未导入。")]
+    lines += [tr(f"第 {e['line']} 行 [{e['field']}]：{e['reason']}") for e in report.errors]
+    doc = report.as_json()
+    if report.rejected:
+        doc = {"error": "import_rejected", **doc}
+    _emit(args, doc, "\n".join(lines))
+    return 1 if report.rejected else 0
+
+
+def cmd_lookup(args: argparse.Namespace) -> int:
+    from lobby_app.core.identity import mask_free_text
+    from lobby_app.store import commands
+
+    store = _store(args)
+    found = commands.lookup_customers(store, args.query, limit=args.limit)
+    commands.record_audit(
+        store, actor="cli", action="lookup", detail=f"{mask_free_text(args.query)} -> {len(found)}"
+    )
+    text = "\n".join(
+        f"{c.customer_no}  {c.name}  {c.masked_id or '-'}  {c.masked_phone or '-'}  "
+        f"{c.tier.label}  {c.vip_card.label if c.vip_card else ''}"
+        f"{'  潜在客户' if c.prospect else ''}  {c.manager}"
+        for c in found
+    ) or tr("没有匹配的客户")
+    _emit(args, {"customers": [c.as_json() for c in found]}, text)
+    return 0
+
+
+def cmd_business_types(args: argparse.Namespace) -> int:
+    from lobby_app.store import commands
+
+    types = commands.business_types(_store(args))
+    doc = {
+        "business_types": [
+            {
+                "code": b.code,
+                "name": b.name,
+                "category": b.category.value,
+                "zone": b.zone.value,
+                "service_minutes": b.service_minutes,
+            }
+            for b in types
+        ]
+    }
+    _emit(args, doc, "\n".join(f"{b.code:<16}{b.name}  [{b.zone.short_label}]" for b in types))
+    return 0
+
+
+def cmd_ticket(args: argparse.Namespace) -> int:
+    from lobby_app.core.business import parse_priority
+    from lobby_app.core.zones import parse_zone
+    from lobby_app.lobby import print_ticket
+    from lobby_app.store import commands
+
+    priority = parse_priority(args.priority) if args.priority else None
+    zone = parse_zone(args.zone) if args.zone else None
+    store = _store(args)
+    customer_id = None
+    if args.customer:
+        customer_id = commands.find_one_customer(store, args.customer).id
+    issued = commands.issue_ticket(
+        store,
+        commands.IssueRequest(
+            business_code=args.business,
+            customer_id=customer_id,
+            vip=args.vip,
+            vip_reason=args.vip_reason,
+            priority=priority,
+            priority_reason=args.priority_reason,
+            needs=tuple(args.need),
+            needs_note=args.note,
+            greeting_note=args.greeting,
+            zone=zone,
+            zone_reason=args.zone_reason,
+            actor=args.actor,
+        ),
+    )
+    outcome = print_ticket(store, issued, pdf_path=args.pdf, actor=args.actor)
+    doc = {**issued.as_json(), "print": outcome.as_json()}
+    flags = "  绿色通道" if issued.green_channel else ""
+    _emit(
+        args,
+        doc,
+        tr(
+            f"{issued.number}  {issued.zone.label}{flags}\n前面 {issued.ahead} 人，"
+            f"预计等候约 {issued.estimated_wait_min} 分钟\n{outcome.message}"
+        ),
+    )
+    return 0
+
+
+def cmd_reprint(args: argparse.Namespace) -> int:
+    from lobby_app.lobby import print_ticket
+    from lobby_app.store import commands
+
+    store = _store(args)
+    issued = commands.ticket_by_number(store, args.number)
+    outcome = print_ticket(store, issued, pdf_path=args.pdf, actor="cli")
+    _emit(args, {"number": issued.number, "print": outcome.as_json()}, outcome.message)
+    return 0 if outcome.ok else 3
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    from lobby_app.store import commands
+
+    snap = commands.lobby_snapshot(_store(args))
+    doc = {
+        "business_date": snap.business_date.isoformat(),
+        "issued_today": snap.issued_today,
+        "zones": [z.as_json() for z in snap.zones],
+        "waiting": [
+            {
+                "number": e.number,
+                "zone": e.zone.value,
+                "green_channel": e.green_channel,
+                "issued_at": e.issued_at.isoformat(),
+                "position": e.position,
+            }
+            for z in snap.zones
+            for e in z.waiting
+        ],
+    }
+    lines = []
+    for z in snap.zones:
+        lines.append(
+            tr(
+                f"{z.zone.label}：等候 {len(z.waiting)} 人，最长 {z.longest_wait_min} 分钟，"
+                f"预计 {z.estimated_wait_min} 分钟"
+            )
+        )
+        lines += [
+            f"  {e.number}{' 绿' if e.green_channel else ''}  {e.business_name}" for e in z.waiting
+        ]
+    _emit(args, doc, "\n".join(lines))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = getattr(args, "handler", cmd_desk)
+    try:
+        return handler(args)
+    except LobbyError as exc:
+        if getattr(args, "json", False):
+            print(json.dumps(exc.as_dict(), ensure_ascii=False, indent=2))
+        print(tr(f"错误：{exc.message}"), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

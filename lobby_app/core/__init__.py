@@ -1,0 +1,1 @@
+"""The branch's rules as plain Python: no Qt, no SQL. Values in, values out."""

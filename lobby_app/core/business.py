@@ -1,0 +1,136 @@
+"""The business table (业务类型), need tags and priority kinds, with the default set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from lobby_app.core.errors import LobbyError
+from lobby_app.core.i18n import tr
+from lobby_app.core.zones import Zone
+
+
+class Category(StrEnum):
+    CASH = "cash"  # handled at the closed counter
+    NON_CASH = "non_cash"  # handled at the open counter
+    SELF_SERVICE = "self_service"  # a machine or e-banking can do it
+
+
+@dataclass(frozen=True)
+class BusinessType:
+    code: str
+    name: str
+    category: Category
+    zone: Zone  # where the business is normally done
+    service_minutes: float  # typical minutes at the counter, for wait estimates
+    # Where a customer who should not be sent to a machine (priority flag) goes instead.
+    counter_zone: Zone | None = None
+    sort_order: int = 0
+    active: bool = True
+
+
+def _b(
+    code: str,
+    name: str,
+    cat: Category,
+    zone: Zone,
+    minutes: float,
+    order: int,
+    counter: Zone | None = None,
+) -> BusinessType:
+    return BusinessType(code, name, cat, zone, minutes, counter, order)
+
+
+C, N, S = Category.CASH, Category.NON_CASH, Category.SELF_SERVICE
+CL, OP, SS = Zone.CLOSED_COUNTER, Zone.OPEN_COUNTER, Zone.SELF_SERVICE
+
+# Service minutes are typical figures (teller lines run about 15 transactions per hour).
+DEFAULT_BUSINESS_TYPES: tuple[BusinessType, ...] = (
+    _b("cash", tr("现金存取款"), C, CL, 4, 10),
+    _b("remit_cash", tr("现金汇款"), C, CL, 6, 20),
+    _b("large_cash", tr("大额现金(预约)"), C, CL, 10, 30),
+    _b("exchange_notes", tr("零钞兑换/残钞兑换"), C, CL, 5, 40),
+    _b("open_account", tr("个人开户"), N, OP, 12, 50),
+    _b("close_account", tr("销户/挂失"), N, OP, 10, 60),
+    _b("card", tr("银行卡业务"), N, OP, 8, 70),
+    _b("wealth", tr("理财/基金/保险"), N, OP, 15, 80),
+    _b("loan", tr("个人贷款"), N, OP, 20, 90),
+    _b("corporate", tr("对公业务"), N, OP, 15, 100),
+    _b("fx", tr("外汇业务"), N, OP, 10, 110),
+    _b("ebank_signup", tr("电子银行签约"), N, OP, 8, 120),
+    _b("transfer", tr("转账汇款(非现金)"), S, SS, 3, 130, counter=OP),
+    _b("self_service", tr("自助设备引导"), S, SS, 3, 140, counter=CL),
+    _b("query", tr("查询/打印流水"), S, SS, 3, 150, counter=OP),
+)
+
+
+def find_business(code: str, table: list[BusinessType] | tuple[BusinessType, ...]) -> BusinessType:
+    for b in table:
+        if b.code == code and b.active:
+            return b
+    codes = "、".join(b.code for b in table if b.active)
+    raise LobbyError(
+        "unknown_business",
+        tr(f"未知的业务代码“{code}”。可用的业务代码：{codes}"),
+        field="business",
+    )
+
+
+class PriorityKind(StrEnum):
+    ELDERLY = "elderly"
+    DISABLED = "disabled"
+    ILL = "ill"
+    PREGNANT = "pregnant"
+    MILITARY = "military"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return PRIORITY_LABELS[self]
+
+
+PRIORITY_LABELS: dict[PriorityKind, str] = {
+    PriorityKind.ELDERLY: tr("老年人"),
+    PriorityKind.DISABLED: tr("残障人士"),
+    PriorityKind.ILL: tr("病患"),
+    PriorityKind.PREGNANT: tr("孕妇"),
+    PriorityKind.MILITARY: tr("军人"),
+    PriorityKind.OTHER: tr("其他"),
+}
+
+
+def parse_priority(value: str) -> PriorityKind:
+    v = value.strip()
+    for k in PriorityKind:
+        if v.lower() == k.value or v == k.label:
+            return k
+    names = "、".join(f"{k.value}({k.label})" for k in PriorityKind)
+    raise LobbyError(
+        "unknown_priority", tr(f"未知的优先类型“{value}”。可选：{names}"), field="priority"
+    )
+
+
+NEED_TAGS: dict[str, str] = {
+    "savings": tr("储蓄存款"),
+    "deposit_maturing": tr("存款到期"),
+    "wealth": tr("理财"),
+    "fund": tr("基金"),
+    "insurance": tr("保险"),
+    "loan": tr("贷款"),
+    "credit_card": tr("信用卡"),
+    "precious_metals": tr("贵金属"),
+    "ebanking": tr("电子银行"),
+    "remote_remit": tr("异地汇款"),
+    "fx": tr("外汇"),
+    "pension": tr("养老金"),
+    "large_cash": tr("大额现金"),
+}
+
+
+def parse_need(value: str) -> str:
+    v = value.strip()
+    for code, label in NEED_TAGS.items():
+        if v.lower() == code or v == label:
+            return code
+    names = "、".join(f"{c}({n})" for c, n in NEED_TAGS.items())
+    raise LobbyError("unknown_need", tr(f"未知的需求标签“{value}”。可选：{names}"), field="need")

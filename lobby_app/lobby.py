@@ -1,0 +1,104 @@
+"""The desk's operations shared by the CLI and the windows: issue a ticket, print it."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from lobby_app.core.i18n import tr
+from lobby_app.printing.dispatch import PrintError, PrintTarget, dispatch_pdf
+from lobby_app.printing.fonts import FontMissingError
+from lobby_app.printing.ticket import TicketPrint, write_ticket_pdf
+from lobby_app.store import commands
+from lobby_app.store.db import Store
+from lobby_app.store.setup import BranchSettings
+from lobby_app.store.views import IssuedTicket
+
+
+@dataclass(frozen=True)
+class PrintOutcome:
+    ok: bool
+    pdf: Path | None
+    message: str  # Chinese, shown to the lobby manager
+    code: str = ""  # stable error code when not ok
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "pdf": str(self.pdf) if self.pdf else None,
+            "message": self.message,
+            "error": self.code or None,
+        }
+
+
+def ticket_print(issued: IssuedTicket, st: BranchSettings) -> TicketPrint:
+    return TicketPrint(
+        branch_name=st.display_name,
+        number=issued.number,
+        business_name=issued.business_name,
+        zone_label=issued.zone.label,
+        wait_area=issued.zone.wait_area,
+        ahead=issued.ahead,
+        estimated_wait_min=issued.estimated_wait_min,
+        issued_at=issued.issued_at.astimezone(st.tz),
+        ticket_id=issued.id,
+        green_channel=issued.green_channel,
+        vip=issued.vip,
+        priority_label=issued.priority.label if issued.priority else None,
+        salutation=issued.salutation,
+    )
+
+
+def print_target(store: Store, st: BranchSettings) -> PrintTarget:
+    if st.print_kind == "printer" and st.printer:
+        return PrintTarget(kind="printer", printer=st.printer)
+    if st.print_kind == "none":
+        return PrintTarget(kind="none")
+    return PrintTarget(kind="folder", folder=st.ticket_folder(store.data_dir))
+
+
+def print_ticket(
+    store: Store,
+    issued: IssuedTicket,
+    *,
+    pdf_path: Path | None = None,
+    target: PrintTarget | None = None,
+    actor: str = "",
+) -> PrintOutcome:
+    """Render the ticket PDF and send it to the branch's printer or folder.
+
+    The ticket is already issued when this runs: a failure here is reported and recorded,
+    and the ticket can be reprinted; it never undoes the issue.
+    """
+    st = commands.settings(store)
+    try:
+        if pdf_path is not None:
+            out = write_ticket_pdf(ticket_print(issued, st), pdf_path)
+            commands.record_print(store, issued.id, ok=True, detail=str(out), actor=actor)
+            return PrintOutcome(True, out, tr(f"票据已保存到 {out}"))
+        target = target or print_target(store, st)
+        with tempfile.TemporaryDirectory(prefix="lobby-ticket-") as tmp:
+            pdf = write_ticket_pdf(
+                ticket_print(issued, st),
+                Path(tmp) / f"{issued.business_date:%Y%m%d}-{issued.number}.pdf",
+            )
+            where = dispatch_pdf(pdf, target)
+        dest = Path(where) if target.kind == "folder" else None
+        msg = {
+            "folder": tr(f"票据已保存到 {where}"),
+            "printer": tr(f"已发送到打印机 {target.printer}"),
+            "none": tr("本机未设置打印"),
+        }[target.kind]
+        commands.record_print(store, issued.id, ok=True, detail=where, actor=actor)
+        return PrintOutcome(True, dest, msg)
+    except PrintError as exc:
+        commands.record_print(store, issued.id, ok=False, detail=exc.message_zh, actor=actor)
+        return PrintOutcome(False, None, exc.message_zh, exc.code)
+    except FontMissingError as exc:
+        commands.record_print(store, issued.id, ok=False, detail=str(exc), actor=actor)
+        return PrintOutcome(False, None, str(exc), "font_missing")
+    except OSError as exc:
+        msg = tr(f"票据文件无法写入（{exc.strerror or exc}）。号码已发出，可稍后重打。")
+        commands.record_print(store, issued.id, ok=False, detail=msg, actor=actor)
+        return PrintOutcome(False, None, msg, "pdf_unwritable")

@@ -1,0 +1,20 @@
+"""SQLAlchemy 2 typed models of the branch store."""
+
+from lobby_app.models.base import Base
+from lobby_app.models.branch import BusinessTypeRow, Counter, Setting, Staff
+from lobby_app.models.customer import AuditEvent, Customer
+from lobby_app.models.ticket import NumberCounter, Ticket, TicketEvent, TicketNeed
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "BusinessTypeRow",
+    "Counter",
+    "Customer",
+    "NumberCounter",
+    "Setting",
+    "Staff",
+    "Ticket",
+    "TicketEvent",
+    "TicketNeed",
+]

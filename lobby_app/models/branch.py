@@ -1,0 +1,49 @@
+"""The branch's set-up: settings, staff, counters (windows) and the business table."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Float, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lobby_app.models.base import Base, new_id
+
+
+class Setting(Base):
+    __tablename__ = "setting"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(2000))
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    staff_no: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(40))
+    # lobby_manager, lobby_guide, teller_closed, teller_open, customer_manager, branch_head
+    role: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Counter(Base):
+    """A service window; ``zones`` is a comma-separated list of the zones it serves."""
+
+    __tablename__ = "counter"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    window_no: Mapped[int] = mapped_column(Integer, unique=True)
+    name: Mapped[str] = mapped_column(String(40))
+    zones: Mapped[str] = mapped_column(String(200))
+    vip_window: Mapped[bool] = mapped_column(Boolean, default=False)
+    priority_window: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class BusinessTypeRow(Base):
+    __tablename__ = "business_type"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str] = mapped_column(String(16))
+    zone: Mapped[str] = mapped_column(String(16))
+    counter_zone: Mapped[str | None] = mapped_column(String(16))
+    service_minutes: Mapped[float] = mapped_column(Float)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

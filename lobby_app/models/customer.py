@@ -1,0 +1,53 @@
+"""The customer directory and the audit trail of who looked at it.
+
+No full ID or phone number is kept: a keyed hash finds an exact match, and the last
+digits (phone also its first three) are enough for the masked display.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lobby_app.models.base import Base, UtcDateTime, new_id, utcnow
+
+
+class Customer(Base):
+    __tablename__ = "customer"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    customer_no: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(40), index=True)
+    gender: Mapped[str | None] = mapped_column(String(1))
+    id_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    id_last4: Mapped[str] = mapped_column(String(4), default="", index=True)
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_prefix3: Mapped[str] = mapped_column(String(3), default="")
+    phone_last4: Mapped[str] = mapped_column(String(4), default="", index=True)
+    card_first6: Mapped[str] = mapped_column(String(6), default="")
+    card_last4: Mapped[str] = mapped_column(String(4), default="", index=True)
+    assets_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    loans_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    avg_assets_3m_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    tier: Mapped[str] = mapped_column(String(16))
+    vip_card: Mapped[str | None] = mapped_column(String(16))
+    vip_special: Mapped[bool] = mapped_column(Boolean, default=False)
+    manager: Mapped[str] = mapped_column(String(40), default="")
+    prospect: Mapped[bool] = mapped_column(Boolean, default=False)
+    pinyin_full: Mapped[str] = mapped_column(String(120), default="", index=True)
+    pinyin_initials: Mapped[str] = mapped_column(String(40), default="", index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class AuditEvent(Base):
+    """Looking up, importing or exporting customer data leaves a record (DOMAIN.md)."""
+
+    __tablename__ = "audit_event"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_audit_event_at", "at"),)

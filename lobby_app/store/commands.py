@@ -1,0 +1,574 @@
+"""One function per lobby command; each is one short transaction on the branch store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from lobby_app.core.business import (
+    BusinessType,
+    PriorityKind,
+    find_business,
+    parse_need,
+)
+from lobby_app.core.errors import LobbyError
+from lobby_app.core.i18n import tr
+from lobby_app.core.identity import (
+    keyed_hash,
+    mask_card_parts,
+    mask_free_text,
+    mask_id_last4,
+    mask_phone_parts,
+    salutation,
+)
+from lobby_app.core.queue import Waiting, estimate_wait_min, format_number, green_streak
+from lobby_app.core.queue import serving_order as order_queue
+from lobby_app.core.routing import suggest_zone
+from lobby_app.core.search import plan_search
+from lobby_app.core.tiers import Tier, VipCard, is_vip
+from lobby_app.core.zones import Zone
+from lobby_app.models import (
+    AuditEvent,
+    BusinessTypeRow,
+    Counter,
+    Customer,
+    NumberCounter,
+    Ticket,
+    TicketEvent,
+    TicketNeed,
+)
+from lobby_app.models.base import utcnow
+from lobby_app.store.db import Store
+from lobby_app.store.setup import BranchSettings, business_from_row, load_settings
+from lobby_app.store.views import (
+    CustomerView,
+    IssuedTicket,
+    LobbySnapshot,
+    QueueEntry,
+    VisitNote,
+    ZoneQueue,
+)
+
+NOTE_MAX = 500
+REASON_MAX = 100
+LOOKUP_LIMIT = 20
+RECENT_NOTES = 3
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    business_code: str
+    customer_id: str | None = None
+    vip: bool = False  # the lobby manager's own VIP flag
+    vip_reason: str = ""
+    priority: PriorityKind | None = None
+    priority_reason: str = ""
+    needs: tuple[str, ...] = ()
+    greeting_note: str = ""
+    needs_note: str = ""
+    zone: Zone | None = None  # an override of the suggested zone
+    zone_reason: str = ""
+    actor: str = ""
+
+
+# ---------------------------------------------------------------- reading helpers
+
+
+def settings(store: Store) -> BranchSettings:
+    with store.read() as s:
+        return load_settings(s)
+
+
+def business_types(store: Store, *, include_inactive: bool = False) -> list[BusinessType]:
+    with store.read() as s:
+        rows = s.scalars(select(BusinessTypeRow).order_by(BusinessTypeRow.sort_order))
+        types = [business_from_row(r) for r in rows]
+    return [b for b in types if b.active or include_inactive]
+
+
+def _customer_view(c: Customer, notes: Sequence[VisitNote] = ()) -> CustomerView:
+    return CustomerView(
+        id=c.id,
+        customer_no=c.customer_no,
+        name=c.name,
+        salutation=salutation(c.name, c.gender),
+        masked_id=mask_id_last4(c.id_last4),
+        masked_phone=mask_phone_parts(c.phone_prefix3, c.phone_last4),
+        masked_card=mask_card_parts(c.card_first6, c.card_last4),
+        tier=Tier(c.tier),
+        vip_card=VipCard(c.vip_card) if c.vip_card else None,
+        vip_special=c.vip_special,
+        prospect=c.prospect,
+        manager=c.manager,
+        recent_notes=tuple(notes),
+    )
+
+
+def _recent_notes(
+    s: Session, customer_ids: Sequence[str], per_customer: int
+) -> dict[str, list[VisitNote]]:
+    if not customer_ids:
+        return {}
+    names = dict(s.execute(select(BusinessTypeRow.code, BusinessTypeRow.name)).tuples().all())
+    ranked = (
+        select(
+            Ticket,
+            func.row_number()
+            .over(partition_by=Ticket.customer_id, order_by=Ticket.issued_at.desc())
+            .label("rn"),
+        )
+        .where(Ticket.customer_id.in_(customer_ids))
+        .subquery()
+    )
+    from sqlalchemy.orm import aliased
+
+    t = aliased(Ticket, ranked)
+    rows = s.execute(select(t).where(ranked.c.rn <= per_customer).order_by(t.issued_at.desc()))
+    out: dict[str, list[VisitNote]] = {}
+    for (ticket,) in rows:
+        if not (ticket.greeting_note or ticket.needs_note or ticket.needs):
+            continue
+        assert ticket.customer_id is not None
+        out.setdefault(ticket.customer_id, []).append(
+            VisitNote(
+                business_date=ticket.business_date,
+                number=ticket.number,
+                business_name=names.get(ticket.business_code, ticket.business_code),
+                zone=Zone(ticket.zone),
+                greeting_note=ticket.greeting_note,
+                needs_note=ticket.needs_note,
+                needs=tuple(sorted(n.tag for n in ticket.needs)),
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------- customers
+
+
+def lookup_customers(
+    store: Store, text: str, *, limit: int = LOOKUP_LIMIT, with_notes: bool = True
+) -> list[CustomerView]:
+    """Customers matching what was typed, best matches first; masked for display."""
+    plan = plan_search(text)
+    if plan.empty:
+        return []
+    key = store.id_key
+    c = Customer
+    queries = []
+    if plan.id_number:
+        queries.append(select(c.id).where(c.id_hash == keyed_hash(key, "id", plan.id_number)))
+    if plan.phone:
+        queries.append(select(c.id).where(c.phone_hash == keyed_hash(key, "phone", plan.phone)))
+    if plan.customer_no_prefix:
+        p = plan.customer_no_prefix
+        queries.append(select(c.id).where(c.customer_no == p))
+        queries.append(
+            select(c.id)
+            .where(c.customer_no > p, c.customer_no < p + "\uffff")
+            .order_by(c.customer_no)
+        )
+        if p.isdigit():  # customer numbers carry a letter prefix the person may skip
+            queries.append(
+                select(c.id)
+                .where(c.customer_no > "C" + p, c.customer_no < "C" + p + "\uffff")
+                .order_by(c.customer_no)
+            )
+    if plan.last4:
+        queries.append(select(c.id).where(c.phone_last4 == plan.last4))
+        queries.append(select(c.id).where(c.id_last4 == plan.last4))
+        queries.append(select(c.id).where(c.card_last4 == plan.last4))
+    if plan.card_tail and len(plan.card_tail) >= 12:
+        queries.append(
+            select(c.id).where(
+                c.card_last4 == plan.card_tail[-4:], c.card_first6 == plan.card_tail[:6]
+            )
+        )
+    if plan.name_prefix:
+        n = plan.name_prefix
+        queries.append(select(c.id).where(c.name == n))
+        queries.append(select(c.id).where(c.name > n, c.name < n + "\uffff").order_by(c.name))
+    if plan.initials_prefix:
+        i = plan.initials_prefix
+        queries.append(select(c.id).where(c.pinyin_initials == i))
+        queries.append(
+            select(c.id)
+            .where(c.pinyin_full > i, c.pinyin_full < i + "\x7f")
+            .order_by(c.pinyin_full)
+        )
+        queries.append(
+            select(c.id)
+            .where(c.pinyin_initials > i, c.pinyin_initials < i + "\x7f")
+            .order_by(c.pinyin_initials)
+        )
+    with store.read() as s:
+        ids: list[str] = []
+        seen: set[str] = set()
+        for q in queries:
+            for (cid,) in s.execute(q.limit(limit)):
+                if cid not in seen:
+                    seen.add(cid)
+                    ids.append(cid)
+            if len(ids) >= limit:
+                break
+        ids = ids[:limit]
+        if not ids:
+            return []
+        rows = {x.id: x for x in s.scalars(select(Customer).where(Customer.id.in_(ids)))}
+        notes = _recent_notes(s, ids, RECENT_NOTES) if with_notes else {}
+        return [_customer_view(rows[i], notes.get(i, ())) for i in ids]
+
+
+def customer_detail(store: Store, customer_id: str, *, actor: str, notes: int = 10) -> CustomerView:
+    """One customer with the notes of their recent visits; leaves an audit record."""
+    with store.write() as s:
+        cust = s.get(Customer, customer_id)
+        if cust is None:
+            raise LobbyError("unknown_customer", tr("找不到该客户，可能已被删除，请重新查询"))
+        s.add(AuditEvent(actor=actor, action="view_customer", detail=cust.customer_no))
+        return _customer_view(cust, _recent_notes(s, [customer_id], notes).get(customer_id, ()))
+
+
+def find_one_customer(store: Store, query: str) -> CustomerView:
+    """Exactly one customer for a script's ``--customer QUERY``, or a clear error."""
+    found = lookup_customers(store, query, limit=5, with_notes=False)
+    exact = [c for c in found if c.customer_no == query.strip()]
+    if exact:
+        return exact[0]
+    if not found:
+        raise LobbyError(
+            "customer_not_found",
+            tr("没有找到匹配的客户，请换用客户号、证件号码或手机号查询"),
+            field="customer",
+        )
+    if len(found) > 1:
+        shown = "、".join(f"{c.customer_no}({c.name})" for c in found[:5])
+        raise LobbyError(
+            "customer_ambiguous",
+            tr(f"匹配到多位客户：{shown}。请用客户号指定一位"),
+            field="customer",
+        )
+    return found[0]
+
+
+def record_audit(store: Store, *, actor: str, action: str, detail: str) -> None:
+    with store.write() as s:
+        s.add(AuditEvent(actor=actor, action=action, detail=mask_free_text(detail)[:500]))
+
+
+# ---------------------------------------------------------------- tickets
+
+
+def _check_text(value: str, field: str, label: str, limit: int) -> str:
+    value = value.strip()
+    if len(value) > limit:
+        raise LobbyError(
+            "text_too_long",
+            tr(f"{label}最多{limit}字，现为{len(value)}字，请精简后再取号"),
+            field=field,
+        )
+    return value
+
+
+def _next_seq(s: Session, bdate: date, prefix: str) -> int:
+    """Bump the day's counter for a prefix inside the issuing transaction."""
+    stmt = (
+        sqlite_insert(NumberCounter)
+        .values(business_date=bdate, prefix=prefix, last_seq=1)
+        .on_conflict_do_update(
+            index_elements=["business_date", "prefix"],
+            set_={"last_seq": NumberCounter.last_seq + 1},
+        )
+        .returning(NumberCounter.last_seq)
+    )
+    return int(s.execute(stmt).scalar_one())
+
+
+def _open_windows(s: Session, zone: Zone) -> int:
+    counters = s.scalars(select(Counter.zones).where(Counter.is_open.is_(True)))
+    return sum(1 for zones in counters if zone.value in zones.split(","))
+
+
+def _zone_waiting(s: Session, bdate: date, zone: Zone) -> list[Ticket]:
+    return list(
+        s.scalars(
+            select(Ticket).where(
+                Ticket.business_date == bdate, Ticket.zone == zone.value, Ticket.status == "waiting"
+            )
+        )
+    )
+
+
+def _zone_streak(s: Session, bdate: date, zone: Zone) -> int:
+    calls = s.scalars(
+        select(Ticket.green_channel)
+        .where(
+            Ticket.business_date == bdate, Ticket.zone == zone.value, Ticket.called_at.is_not(None)
+        )
+        .order_by(Ticket.called_at.desc())
+        .limit(50)
+    ).all()
+    return green_streak(reversed(calls))
+
+
+def _as_waiting(t: Ticket) -> Waiting:
+    return Waiting(t.id, t.number, Zone(t.zone), t.green_channel, t.issued_at, t.day_seq)
+
+
+def issue_ticket(store: Store, req: IssueRequest, *, now: datetime | None = None) -> IssuedTicket:
+    """Issue a queue ticket: number, zone, flags, notes and the place in the queue."""
+    greeting = _check_text(req.greeting_note, "greeting_note", tr("迎宾备注"), NOTE_MAX)
+    needs_note = _check_text(req.needs_note, "needs_note", tr("需求备注"), NOTE_MAX)
+    vip_reason = _check_text(req.vip_reason, "vip_reason", tr("贵宾原因"), REASON_MAX)
+    prio_reason = _check_text(req.priority_reason, "priority_reason", tr("优先原因"), REASON_MAX)
+    zone_reason = _check_text(req.zone_reason, "zone_reason", tr("改派原因"), REASON_MAX)
+    needs = tuple(sorted({parse_need(n) for n in req.needs}))
+    if req.priority is PriorityKind.OTHER and not prio_reason:
+        raise LobbyError(
+            "reason_required", tr("优先类型为“其他”时请填写优先原因"), field="priority_reason"
+        )
+    now = now or utcnow()
+    with store.write() as s:
+        st = load_settings(s)
+        btype = find_business(
+            req.business_code,
+            [business_from_row(r) for r in s.scalars(select(BusinessTypeRow))],
+        )
+        cust: Customer | None = None
+        if req.customer_id:
+            cust = s.get(Customer, req.customer_id)
+            if cust is None:
+                raise LobbyError(
+                    "unknown_customer", tr("找不到该客户，请重新查询"), field="customer"
+                )
+        tier = Tier(cust.tier) if cust else None
+        card = VipCard(cust.vip_card) if cust and cust.vip_card else None
+        entitled = tier is not None and is_vip(tier, card)
+        if req.vip and not entitled and not vip_reason:
+            raise LobbyError(
+                "reason_required",
+                tr("该客户不是中高端客户也未持贵宾卡，手动标记贵宾请填写原因"),
+                field="vip_reason",
+            )
+        vip = entitled or req.vip
+        suggestion = suggest_zone(btype, tier=tier, vip_card=card, vip=vip, priority=req.priority)
+        zone = req.zone or suggestion.zone
+        green = vip or req.priority is not None
+        bdate = st.business_date(now)
+        seq = _next_seq(s, bdate, zone.prefix)
+        day_seq = _next_seq(s, bdate, "*")
+        ticket = Ticket(
+            business_date=bdate,
+            number=format_number(zone.prefix, seq),
+            prefix=zone.prefix,
+            seq=seq,
+            day_seq=day_seq,
+            business_code=btype.code,
+            customer_id=cust.id if cust else None,
+            zone=zone.value,
+            suggested_zone=suggestion.zone.value,
+            zone_override_reason=zone_reason if zone is not suggestion.zone else "",
+            tier=tier.value if tier else None,
+            vip_card=card.value if card else None,
+            prospect=bool(cust and cust.prospect),
+            vip=vip,
+            vip_reason=vip_reason if req.vip else "",
+            priority=req.priority.value if req.priority else None,
+            priority_reason=prio_reason,
+            green_channel=green,
+            greeting_note=greeting,
+            needs_note=needs_note,
+            status="waiting",
+            issued_at=now,
+            issued_by=req.actor,
+        )
+        ticket.needs = [TicketNeed(tag=t) for t in needs]
+        s.add(ticket)
+        s.flush()
+        waiting = _zone_waiting(s, bdate, zone)
+        order = order_queue(
+            [_as_waiting(t) for t in waiting], _zone_streak(s, bdate, zone), st.queue_policy
+        )
+        ahead_ids = [w.ticket_id for w in order[: [w.ticket_id for w in order].index(ticket.id)]]
+        minutes = _service_minutes(s)
+        by_id = {t.id: t for t in waiting}
+        est = estimate_wait_min(
+            [minutes.get(by_id[i].business_code, 5.0) for i in ahead_ids], _open_windows(s, zone)
+        )
+        ticket.ahead_at_issue = len(ahead_ids)
+        ticket.estimated_wait_min = est
+        events = [TicketEvent(ticket_id=ticket.id, at=now, kind="issued", actor=req.actor)]
+        if zone is not suggestion.zone:
+            events.append(
+                TicketEvent(
+                    ticket_id=ticket.id,
+                    at=now,
+                    kind="zone_override",
+                    actor=req.actor,
+                    detail=json.dumps(
+                        {
+                            "suggested": suggestion.zone.value,
+                            "chosen": zone.value,
+                            "reason": zone_reason,
+                        },
+                        ensure_ascii=False,
+                    ),
+                )
+            )
+        s.add_all(events)
+        return IssuedTicket(
+            id=ticket.id,
+            number=ticket.number,
+            business_date=bdate,
+            issued_at=now,
+            business_code=btype.code,
+            business_name=btype.name,
+            zone=zone,
+            suggested_zone=suggestion.zone,
+            zone_reason=suggestion.reason,
+            customer_no=cust.customer_no if cust else None,
+            salutation=salutation(cust.name, cust.gender) if cust else None,
+            tier=tier,
+            vip_card=card,
+            vip=vip,
+            priority=req.priority,
+            green_channel=green,
+            ahead=len(ahead_ids),
+            estimated_wait_min=est,
+            needs=needs,
+        )
+
+
+def _service_minutes(s: Session) -> dict[str, float]:
+    return dict(
+        s.execute(select(BusinessTypeRow.code, BusinessTypeRow.service_minutes)).tuples().all()
+    )
+
+
+def ticket_by_number(store: Store, number: str, *, on: date | None = None) -> IssuedTicket:
+    """A ticket of the day (today by default) by its number, for reprinting."""
+    with store.read() as s:
+        st = load_settings(s)
+        bdate = on or st.business_date(utcnow())
+        t = s.scalar(
+            select(Ticket).where(Ticket.business_date == bdate, Ticket.number == number.upper())
+        )
+        if t is None:
+            raise LobbyError(
+                "unknown_ticket", tr(f"{bdate} 没有 {number} 号票，请核对号码"), field="ticket"
+            )
+        cust = s.get(Customer, t.customer_id) if t.customer_id else None
+        names = dict(s.execute(select(BusinessTypeRow.code, BusinessTypeRow.name)).tuples().all())
+        return IssuedTicket(
+            id=t.id,
+            number=t.number,
+            business_date=t.business_date,
+            issued_at=t.issued_at,
+            business_code=t.business_code,
+            business_name=names.get(t.business_code, ""),
+            zone=Zone(t.zone),
+            suggested_zone=Zone(t.suggested_zone),
+            zone_reason="",
+            customer_no=cust.customer_no if cust else None,
+            salutation=salutation(cust.name, cust.gender) if cust else None,
+            tier=Tier(t.tier) if t.tier else None,
+            vip_card=VipCard(t.vip_card) if t.vip_card else None,
+            vip=t.vip,
+            priority=PriorityKind(t.priority) if t.priority else None,
+            green_channel=t.green_channel,
+            ahead=t.ahead_at_issue,
+            estimated_wait_min=t.estimated_wait_min,
+            needs=tuple(sorted(n.tag for n in t.needs)),
+        )
+
+
+def record_print(
+    store: Store,
+    ticket_id: str,
+    *,
+    ok: bool,
+    detail: str = "",
+    actor: str = "",
+    now: datetime | None = None,
+) -> None:
+    """Remember whether the ticket reached paper, so a failed print can be redone."""
+    with store.write() as s:
+        t = s.get(Ticket, ticket_id)
+        if t is None:
+            raise LobbyError("unknown_ticket", tr("找不到该票，无法记录打印结果"))
+        t.print_status = "printed" if ok else "failed"
+        t.print_error = "" if ok else detail[:500]
+        s.add(
+            TicketEvent(
+                ticket_id=ticket_id,
+                at=now or utcnow(),
+                kind="printed" if ok else "print_failed",
+                actor=actor,
+                detail=detail[:500],
+            )
+        )
+
+
+# ---------------------------------------------------------------- the lobby
+
+
+def lobby_snapshot(store: Store, *, now: datetime | None = None) -> LobbySnapshot:
+    """Every zone's waiting tickets in serving order, with counts and waits."""
+    now = now or utcnow()
+    with store.read() as s:
+        st = load_settings(s)
+        bdate = st.business_date(now)
+        names = dict(s.execute(select(BusinessTypeRow.code, BusinessTypeRow.name)).tuples().all())
+        minutes = _service_minutes(s)
+        issued = (
+            s.scalar(
+                select(NumberCounter.last_seq).where(
+                    NumberCounter.business_date == bdate, NumberCounter.prefix == "*"
+                )
+            )
+            or 0
+        )
+        zones: list[ZoneQueue] = []
+        for zone in Zone:
+            waiting = _zone_waiting(s, bdate, zone)
+            by_id = {t.id: t for t in waiting}
+            order = order_queue(
+                [_as_waiting(t) for t in waiting], _zone_streak(s, bdate, zone), st.queue_policy
+            )
+            entries = []
+            for pos, w in enumerate(order):
+                t = by_id[w.ticket_id]
+                entries.append(
+                    QueueEntry(
+                        ticket_id=t.id,
+                        number=t.number,
+                        zone=zone,
+                        position=pos,
+                        business_name=names.get(t.business_code, t.business_code),
+                        green_channel=t.green_channel,
+                        vip=t.vip,
+                        priority=PriorityKind(t.priority) if t.priority else None,
+                        tier=Tier(t.tier) if t.tier else None,
+                        issued_at=t.issued_at,
+                        waited_min=max(0, int((now - t.issued_at).total_seconds() // 60)),
+                    )
+                )
+            windows = _open_windows(s, zone)
+            zones.append(
+                ZoneQueue(
+                    zone=zone,
+                    waiting=tuple(entries),
+                    longest_wait_min=max((e.waited_min for e in entries), default=0),
+                    estimated_wait_min=estimate_wait_min(
+                        [minutes.get(t.business_code, 5.0) for t in waiting], windows
+                    ),
+                    open_windows=windows,
+                )
+            )
+        return LobbySnapshot(business_date=bdate, at=now, zones=tuple(zones), issued_today=issued)

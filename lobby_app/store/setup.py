@@ -1,0 +1,127 @@
+"""The branch's settings and its default tables, present in every store from the start."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lobby_app.core.business import DEFAULT_BUSINESS_TYPES, BusinessType, Category
+from lobby_app.core.i18n import tr
+from lobby_app.core.queue import QueuePolicy
+from lobby_app.core.zones import Zone
+from lobby_app.models import BusinessTypeRow, Setting
+
+if TYPE_CHECKING:
+    from lobby_app.store.db import Store
+
+DEFAULT_SETTINGS: dict[str, str] = {
+    "bank_name": tr("示范银行"),
+    "branch_name": tr("未命名网点"),
+    "branch_code": "0000",
+    "timezone": "Asia/Shanghai",
+    "green_run": "3",
+    "wait_target_min": "15",
+    "print_kind": "folder",  # folder | printer | none
+    "print_folder": "",  # empty: <data dir>/tickets
+    "printer": "",
+}
+
+
+@dataclass(frozen=True)
+class BranchSettings:
+    bank_name: str
+    branch_name: str
+    branch_code: str
+    timezone: str
+    green_run: int
+    wait_target_min: int
+    print_kind: str
+    print_folder: str
+    printer: str
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def queue_policy(self) -> QueuePolicy:
+        return QueuePolicy(green_run=self.green_run)
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.bank_name} {self.branch_name}"
+
+    def business_date(self, at: datetime) -> date:
+        return at.astimezone(self.tz).date()
+
+    def ticket_folder(self, data_dir: Path) -> Path:
+        return Path(self.print_folder) if self.print_folder else data_dir / "tickets"
+
+
+def load_settings(session: Session) -> BranchSettings:
+    values = dict(DEFAULT_SETTINGS)
+    values.update({s.key: s.value for s in session.scalars(select(Setting))})
+    return BranchSettings(
+        bank_name=values["bank_name"],
+        branch_name=values["branch_name"],
+        branch_code=values["branch_code"],
+        timezone=values["timezone"],
+        green_run=max(1, int(values["green_run"])),
+        wait_target_min=int(values["wait_target_min"]),
+        print_kind=values["print_kind"],
+        print_folder=values["print_folder"],
+        printer=values["printer"],
+    )
+
+
+def put_setting(session: Session, key: str, value: str) -> None:
+    if key not in DEFAULT_SETTINGS:
+        raise KeyError(key)
+    row = session.get(Setting, key)
+    if row is None:
+        session.add(Setting(key=key, value=value))
+    else:
+        row.value = value
+
+
+def business_row(b: BusinessType) -> BusinessTypeRow:
+    return BusinessTypeRow(
+        code=b.code,
+        name=b.name,
+        category=b.category.value,
+        zone=b.zone.value,
+        counter_zone=b.counter_zone.value if b.counter_zone else None,
+        service_minutes=b.service_minutes,
+        sort_order=b.sort_order,
+        active=b.active,
+    )
+
+
+def business_from_row(r: BusinessTypeRow) -> BusinessType:
+    return BusinessType(
+        code=r.code,
+        name=r.name,
+        category=Category(r.category),
+        zone=Zone(r.zone),
+        service_minutes=r.service_minutes,
+        counter_zone=Zone(r.counter_zone) if r.counter_zone else None,
+        sort_order=r.sort_order,
+        active=r.active,
+    )
+
+
+def ensure_defaults(store: Store) -> None:
+    """A new store gets the default business table, so a desk works before any set-up."""
+    with store.read() as s:
+        has_types = s.scalar(select(BusinessTypeRow.code).limit(1)) is not None
+    if has_types:
+        return
+    with store.write() as s:
+        if s.scalar(select(BusinessTypeRow.code).limit(1)) is None:
+            s.add_all(business_row(b) for b in DEFAULT_BUSINESS_TYPES)

@@ -1,0 +1,204 @@
+"""What store commands hand back: plain, masked values that any station may show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from lobby_app.core.business import NEED_TAGS, PriorityKind
+from lobby_app.core.tiers import Tier, VipCard
+from lobby_app.core.zones import Zone
+
+
+@dataclass(frozen=True)
+class VisitNote:
+    business_date: date
+    number: str
+    business_name: str
+    zone: Zone
+    greeting_note: str
+    needs_note: str
+    needs: tuple[str, ...]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "business_date": self.business_date.isoformat(),
+            "number": self.number,
+            "business": self.business_name,
+            "zone": self.zone.value,
+            "greeting_note": self.greeting_note,
+            "needs_note": self.needs_note,
+            "needs": list(self.needs),
+        }
+
+    @property
+    def summary(self) -> str:
+        tags = "、".join(NEED_TAGS.get(t, t) for t in self.needs)
+        parts = [p for p in (self.greeting_note, tags, self.needs_note) if p]
+        return f"{self.business_date:%m-%d} {self.business_name}：" + "；".join(parts)
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    id: str
+    customer_no: str
+    name: str
+    salutation: str
+    masked_id: str
+    masked_phone: str
+    masked_card: str
+    tier: Tier
+    vip_card: VipCard | None
+    vip_special: bool
+    prospect: bool
+    manager: str
+    recent_notes: tuple[VisitNote, ...] = ()
+
+    @property
+    def vip_entitled(self) -> bool:
+        return self.tier is Tier.MID_HIGH or self.vip_card is not None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "customer_no": self.customer_no,
+            "name": self.name,
+            "id_number": self.masked_id,
+            "phone": self.masked_phone,
+            "card": self.masked_card,
+            "tier": self.tier.value,
+            "vip_card": self.vip_card.value if self.vip_card else None,
+            "vip_special": self.vip_special,
+            "vip": self.vip_entitled,
+            "prospect": self.prospect,
+            "manager": self.manager,
+            "recent_notes": [n.as_json() for n in self.recent_notes],
+        }
+
+
+@dataclass(frozen=True)
+class IssuedTicket:
+    id: str
+    number: str
+    business_date: date
+    issued_at: datetime
+    business_code: str
+    business_name: str
+    zone: Zone
+    suggested_zone: Zone
+    zone_reason: str
+    customer_no: str | None
+    salutation: str | None
+    tier: Tier | None
+    vip_card: VipCard | None
+    vip: bool
+    priority: PriorityKind | None
+    green_channel: bool
+    ahead: int
+    estimated_wait_min: int
+    needs: tuple[str, ...]
+
+    @property
+    def zone_overridden(self) -> bool:
+        return self.zone is not self.suggested_zone
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "number": self.number,
+            "business_date": self.business_date.isoformat(),
+            "issued_at": self.issued_at.isoformat(),
+            "business": self.business_code,
+            "zone": self.zone.value,
+            "suggested_zone": self.suggested_zone.value,
+            "zone_overridden": self.zone_overridden,
+            "customer_no": self.customer_no,
+            "tier": self.tier.value if self.tier else None,
+            "vip_card": self.vip_card.value if self.vip_card else None,
+            "vip": self.vip,
+            "priority": self.priority.value if self.priority else None,
+            "green_channel": self.green_channel,
+            "ahead": self.ahead,
+            "estimated_wait_min": self.estimated_wait_min,
+            "needs": list(self.needs),
+        }
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    ticket_id: str
+    number: str
+    zone: Zone
+    position: int  # 0 = next to be called
+    business_name: str
+    green_channel: bool
+    vip: bool
+    priority: PriorityKind | None
+    tier: Tier | None
+    issued_at: datetime
+    waited_min: int
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "number": self.number,
+            "zone": self.zone.value,
+            "position": self.position,
+            "business": self.business_name,
+            "green_channel": self.green_channel,
+            "vip": self.vip,
+            "priority": self.priority.value if self.priority else None,
+            "issued_at": self.issued_at.isoformat(),
+            "waited_min": self.waited_min,
+        }
+
+
+@dataclass(frozen=True)
+class ZoneQueue:
+    zone: Zone
+    waiting: tuple[QueueEntry, ...]
+    longest_wait_min: int
+    estimated_wait_min: int  # for someone arriving now without a flag
+    open_windows: int
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "zone": self.zone.value,
+            "waiting_count": len(self.waiting),
+            "longest_wait_min": self.longest_wait_min,
+            "estimated_wait_min": self.estimated_wait_min,
+            "open_windows": self.open_windows,
+            "waiting": [e.as_json() for e in self.waiting],
+        }
+
+
+@dataclass(frozen=True)
+class LobbySnapshot:
+    business_date: date
+    at: datetime
+    zones: tuple[ZoneQueue, ...]
+    issued_today: int
+
+    def zone(self, zone: Zone) -> ZoneQueue:
+        return next(z for z in self.zones if z.zone is zone)
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    rejected: bool = False
+    errors: list[dict[str, object]] = field(default_factory=list)
+
+    @property
+    def imported(self) -> int:
+        return self.created + self.updated
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "imported": self.imported,
+            "created": self.created,
+            "updated": self.updated,
+            "skipped": self.skipped,
+            "rejected": self.rejected,
+            "errors": self.errors,
+        }

@@ -1,0 +1,1 @@
+"""Static resources shipped with the app: icons, fonts, sample files."""
