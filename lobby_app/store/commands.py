@@ -115,7 +115,7 @@ def _recent_notes(
 ) -> dict[str, list[VisitNote]]:
     if not customer_ids:
         return {}
-    names = dict(s.execute(select(BusinessTypeRow.code, BusinessTypeRow.name)).tuples().all())
+    names = {code: v for code, v in s.execute(select(BusinessTypeRow.code, BusinessTypeRow.name))}
     ranked = (
         select(
             Ticket,
@@ -446,9 +446,7 @@ def issue_ticket(store: Store, req: IssueRequest, *, now: datetime | None = None
 
 
 def _service_minutes(s: Session) -> dict[str, float]:
-    return dict(
-        s.execute(select(BusinessTypeRow.code, BusinessTypeRow.service_minutes)).tuples().all()
-    )
+    return {code: v for code, v in s.execute(select(BusinessTypeRow.code, BusinessTypeRow.service_minutes))}
 
 
 def ticket_by_number(store: Store, number: str, *, on: date | None = None) -> IssuedTicket:
@@ -464,7 +462,7 @@ def ticket_by_number(store: Store, number: str, *, on: date | None = None) -> Is
                 "unknown_ticket", tr(f"{bdate} 没有 {number} 号票，请核对号码"), field="ticket"
             )
         cust = s.get(Customer, t.customer_id) if t.customer_id else None
-        names = dict(s.execute(select(BusinessTypeRow.code, BusinessTypeRow.name)).tuples().all())
+        names = {code: v for code, v in s.execute(select(BusinessTypeRow.code, BusinessTypeRow.name))}
         return IssuedTicket(
             id=t.id,
             number=t.number,
@@ -524,7 +522,7 @@ def lobby_snapshot(store: Store, *, now: datetime | None = None) -> LobbySnapsho
     with store.read() as s:
         st = load_settings(s)
         bdate = st.business_date(now)
-        names = dict(s.execute(select(BusinessTypeRow.code, BusinessTypeRow.name)).tuples().all())
+        names = {code: v for code, v in s.execute(select(BusinessTypeRow.code, BusinessTypeRow.name))}
         minutes = _service_minutes(s)
         issued = (
             s.scalar(

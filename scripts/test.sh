@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Set up everything (system packages, virtual environment) and run the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export QT_QPA_PLATFORM=offscreen
+.venv/bin/ruff check lobby_app tests bench
+.venv/bin/python -m pytest "$@"

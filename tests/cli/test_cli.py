@@ -1,0 +1,129 @@
+"""The command line as scripts use it: real processes, real store files, JSON out."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import CUSTOMERS_CSV, make_id
+
+
+def run(data: Path, *args: str, ok: bool = True) -> tuple[int, Any, str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "lobby_app", "--data-dir", str(data), "--json", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if ok:
+        assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout) if proc.stdout.strip() else None
+    return proc.returncode, doc, proc.stderr
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    d = tmp_path / "data"
+    f = tmp_path / "customers.csv"
+    f.write_text(CUSTOMERS_CSV, encoding="utf-8")
+    _, doc, _ = run(d, "import-customers", str(f))
+    assert doc["imported"] == 5 and doc["errors"] == []
+    return d
+
+
+def test_business_types(tmp_path: Path) -> None:
+    _, doc, _ = run(tmp_path, "business-types")
+    codes = {b["code"]: b for b in doc["business_types"]}
+    assert codes["cash"]["zone"] == "closed_counter" and codes["cash"]["name"] == "现金存取款"
+    assert len(codes) >= 12
+
+
+def test_ticket_for_a_vip_and_queue(data: Path, tmp_path: Path) -> None:
+    pdf = tmp_path / "t.pdf"
+    _, doc, _ = run(
+        data,
+        "ticket",
+        "--business",
+        "cash",
+        "--customer",
+        "oymh",
+        "--need",
+        "wealth",
+        "--note",
+        "大额存单到期",
+        "--pdf",
+        str(pdf),
+    )
+    assert doc["number"] == "V001" and doc["zone"] == "vip" and doc["vip"] is True
+    assert doc["green_channel"] is True and doc["tier"] == "mid_high" and doc["ahead"] == 0
+    assert doc["print"]["ok"] and pdf.exists()
+    _, doc2, _ = run(data, "ticket", "--business", "cash", "--priority", "elderly")
+    assert doc2["number"] == "A001" and doc2["green_channel"] and doc2["priority"] == "elderly"
+    _, q, _ = run(data, "queue")
+    assert [(w["number"], w["zone"], w["green_channel"]) for w in q["waiting"]] == [
+        ("A001", "closed_counter", True),
+        ("V001", "vip", True),
+    ]
+    assert all("issued_at" in w for w in q["waiting"])
+
+
+def test_lookup_is_masked_and_audited(data: Path) -> None:
+    _, doc, _ = run(data, "lookup", "13912345678")
+    (c,) = doc["customers"]
+    assert c["phone"] == "139****5678" and c["tier"] == "mass"
+    assert "13912345678" not in json.dumps(doc)
+    import sqlite3
+
+    with sqlite3.connect(data / "branch.sqlite3") as con:
+        (detail,) = con.execute("select detail from audit_event where action='lookup'").fetchone()
+    assert "13912345678" not in detail and "5678" in detail
+
+
+def test_errors_are_json_with_codes_and_write_nothing(data: Path) -> None:
+    rc, doc, err = run(data, "ticket", "--business", "nope", ok=False)
+    assert rc == 2 and doc["error"] == "unknown_business" and "未知的业务代码" in err
+    rc, doc, _ = run(data, "ticket", "--business", "cash", "--note", "长" * 10_000, ok=False)
+    assert rc == 2 and doc["error"] == "text_too_long"
+    rc, doc, _ = run(data, "ticket", "--business", "cash", "--zone", "moon", ok=False)
+    assert rc == 2 and doc["error"] == "unknown_zone"
+    rc, doc, _ = run(data, "ticket", "--business", "cash", "--customer", "张", ok=False)
+    assert rc == 2 and doc["error"] == "customer_ambiguous"
+    _, q, _ = run(data, "queue")
+    assert q["waiting"] == [] and q["issued_today"] == 0
+
+
+def test_import_reports_bad_rows_and_strict_rejects(tmp_path: Path) -> None:
+    bad_id = make_id("31010119800101001")[:-1] + "0"
+    if bad_id == make_id("31010119800101001"):
+        bad_id = bad_id[:-1] + "1"
+    csv = (
+        CUSTOMERS_CSV + f"C100000009,赵六,{bad_id},,100,0,0,,,0,\nC100000010,钱七,,,abc,0,0,,,0,\n"
+    )
+    f = tmp_path / "c.csv"
+    f.write_bytes(csv.encode("gbk"))
+    rc, doc, _ = run(tmp_path / "strict", "import-customers", str(f), "--strict", ok=False)
+    assert rc == 1 and doc["error"] == "import_rejected" and doc["imported"] == 0
+    rc, doc, _ = run(tmp_path / "d", "import-customers", str(f))
+    assert (doc["imported"], doc["skipped"]) == (5, 2)
+    assert [(e["line"], e["field"]) for e in doc["errors"]] == [(7, "id_number"), (8, "assets")]
+    _, found, _ = run(tmp_path / "strict", "lookup", "C1000")
+    assert found["customers"] == []
+
+
+def test_unwritable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "f"
+    blocker.write_text("")
+    rc, doc, err = run(blocker / "d", "business-types", ok=False)
+    assert rc == 2 and doc["error"] == "data_dir_unwritable" and "--data-dir" in err
+
+
+def test_demo_twice_changes_nothing(tmp_path: Path) -> None:
+    _, first, _ = run(tmp_path, "demo", "--customers", "300")
+    assert first["customers_total"] == 300 and first["staff"] > 0 and first["visits"] > 0
+    _, second, _ = run(tmp_path, "demo", "--customers", "300")
+    assert second == {**first, "staff": 0, "counters": 0, "customers_created": 0, "visits": 0}

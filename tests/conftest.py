@@ -1,0 +1,50 @@
+"""Shared fixtures: real branch stores in temporary folders."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from stdnum.cn import ric
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from lobby_app.store import Store
+
+
+def make_id(body17: str) -> str:
+    """A valid resident ID number for a 17-digit body."""
+    return body17 + ric.calc_check_digit(body17 + "0")
+
+
+# A small directory with one customer of each kind the desk must tell apart.
+CUSTOMERS_CSV = (
+    "customer_no,name,id_number,phone,assets,loans,avg_assets_3m,vip_card,manager,prospect,card_no\n"
+    f"C100000001,欧阳明华,{make_id('31010119600301001')},13800138001,8000000,0,6800000,,M01,0,6222021234567890123\n"
+    f"C100000002,张三,{make_id('31010119900505003')},13912345678,12345.67,0,1000,,,0,\n"
+    f"C100000003,张珊珊,{make_id('31010119920606002')},13700001111,60000,0,50000,,,1,\n"
+    f"C100000004,王建国,{make_id('31010119700707005')},,80000,1200000,80000,,M02,0,\n"
+    f"C100000005,李秀英,{make_id('31010119550808004')},15000005678,30000,0,30000,标准卡,,0,\n"
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store.open(tmp_path / "data")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def directory_store(store: Store) -> Store:
+    from lobby_app.core.customer_csv import parse_customer_csv
+
+    from lobby_app.store.directory import import_records
+
+    report = import_records(
+        store, parse_customer_csv(CUSTOMERS_CSV), strict=True, actor="test", source="t"
+    )
+    assert report.created == 5, report.errors
+    return store
