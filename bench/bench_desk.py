@@ -16,12 +16,9 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lobby_app.printing.ticket import render_ticket_pdf
-
 from bench.common import machine, pct, summary_ms
 from lobby_app.core.identity import keyed_hash
 from lobby_app.core.search import name_pinyin
-from lobby_app.lobby import ticket_print
 from lobby_app.store import Store, commands
 from lobby_app.store.commands import IssueRequest
 
@@ -47,6 +44,9 @@ def raw_commit_times(path: Path, n: int) -> list[float]:
 
 
 def bench_issue(n: int) -> None:
+    from lobby_app.lobby import ticket_print
+    from lobby_app.printing.ticket import render_ticket_pdf
+
     with tempfile.TemporaryDirectory() as tmp:
         raw = raw_commit_times(Path(tmp) / "raw.sqlite3", n)
         store = Store.open(Path(tmp) / "branch")
@@ -167,7 +167,8 @@ def main() -> None:
     ap.add_argument("--lookups", type=int, default=200)
     args = ap.parse_args()
     print(f"machine: {machine()}")
-    bench_issue(args.tickets)
+    if args.tickets:
+        bench_issue(args.tickets)
     bench_lookup(args.customers, args.lookups)
 
 

@@ -61,7 +61,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_lookup)
 
     p = sub.add_parser("business-types", parents=[common], help=tr("业务类型表"))
+    p.add_argument(
+        "--load",
+        type=Path,
+        metavar="CSV",
+        help=tr("用 CSV 替换业务类型表(列：code,name,zone,service_minutes[,active])"),
+    )
     p.set_defaults(handler=cmd_business_types)
+
+    p = sub.add_parser("settings", parents=[common], help=tr("查看或修改网点设置"))
+    p.add_argument(
+        "changes",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help=tr("例如 branch_name=城东支行 print_kind=printer printer=PDF"),
+    )
+    p.set_defaults(handler=cmd_settings)
 
     p = sub.add_parser("ticket", parents=[common], help=tr("取号"))
     p.add_argument("--business", required=True, help=tr("业务代码，见 business-types"))
@@ -178,7 +193,22 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 def cmd_business_types(args: argparse.Namespace) -> int:
     from lobby_app.store import commands
 
-    types = commands.business_types(_store(args))
+    store = _store(args)
+    if args.load:
+        from lobby_app.core.business import parse_business_table
+
+        try:
+            text = args.load.read_bytes()
+        except OSError as exc:
+            raise LobbyError(
+                "file_unreadable", tr(f"无法读取文件 {args.load}：{exc.strerror}"), field="file"
+            ) from exc
+        from lobby_app.core.customer_csv import decode_csv_bytes
+
+        commands.replace_business_types(
+            store, parse_business_table(decode_csv_bytes(text)), actor="cli"
+        )
+    types = commands.business_types(store)
     doc = {
         "business_types": [
             {
@@ -192,6 +222,28 @@ def cmd_business_types(args: argparse.Namespace) -> int:
         ]
     }
     _emit(args, doc, "\n".join(f"{b.code:<16}{b.name}  [{b.zone.short_label}]" for b in types))
+    return 0
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from lobby_app.store import commands
+
+    store = _store(args)
+    changes: dict[str, str] = {}
+    for item in args.changes:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise LobbyError("bad_setting", tr(f"“{item}”应写成 KEY=VALUE"), field=item)
+        changes[key.strip()] = value.strip()
+    st = (
+        commands.change_settings(store, changes, actor="cli")
+        if changes
+        else commands.settings(store)
+    )
+    doc = asdict(st)
+    _emit(args, doc, "\n".join(f"{k} = {v}" for k, v in doc.items()))
     return 0
 
 

@@ -134,3 +134,73 @@ def parse_need(value: str) -> str:
             return code
     names = "、".join(f"{c}({n})" for c, n in NEED_TAGS.items())
     raise LobbyError("unknown_need", tr(f"未知的需求标签“{value}”。可选：{names}"), field="need")
+
+
+def parse_business_table(text: str) -> list[BusinessType]:
+    """A branch's own business table from CSV: ``code,name,zone,service_minutes[,active]``.
+
+    ``zone`` is where the business is done; the category follows from it. The whole table is
+    checked before anything changes; the first bad line is reported with its field.
+    """
+    import csv
+    import io
+
+    from lobby_app.core.zones import parse_zone
+
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    need = {"code", "name", "zone", "service_minutes"}
+    header = {h.strip() for h in reader.fieldnames or []}
+    if not need <= header:
+        missing = "、".join(sorted(need - header))
+        raise LobbyError("missing_column", tr(f"业务类型表缺少列：{missing}"), line=1)
+    out: list[BusinessType] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(reader):
+        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
+        line = reader.line_num
+        code = row["code"]
+        if not code or not code.replace("_", "").isalnum() or len(code) > 32:
+            raise LobbyError(
+                "bad_row",
+                tr(f"第{line}行：业务代码应为英文字母、数字或下划线"),
+                line=line,
+                field="code",
+            )
+        if code in seen:
+            raise LobbyError(
+                "bad_row", tr(f"第{line}行：业务代码 {code} 重复"), line=line, field="code"
+            )
+        seen.add(code)
+        if not row["name"] or len(row["name"]) > 40:
+            raise LobbyError(
+                "bad_row", tr(f"第{line}行：业务名称不能为空且不超过40字"), line=line, field="name"
+            )
+        try:
+            zone = parse_zone(row["zone"])
+        except LobbyError as exc:
+            raise LobbyError(
+                "bad_row", tr(f"第{line}行：{exc.message}"), line=line, field="zone"
+            ) from None
+        try:
+            minutes = float(row["service_minutes"])
+            if not 0 < minutes <= 240:
+                raise ValueError
+        except ValueError:
+            raise LobbyError(
+                "bad_row",
+                tr(f"第{line}行：办理时长应为 1–240 之间的分钟数"),
+                line=line,
+                field="service_minutes",
+            ) from None
+        active = row.get("active", "1").lower() not in ("0", "false", "no", "否")
+        category = {
+            Zone.CLOSED_COUNTER: Category.CASH,
+            Zone.SELF_SERVICE: Category.SELF_SERVICE,
+        }.get(zone, Category.NON_CASH)
+        counter = Zone.OPEN_COUNTER if zone is Zone.SELF_SERVICE else None
+        out.append(
+            BusinessType(code, row["name"], category, zone, minutes, counter, (i + 1) * 10, active)
+        )
+    if not out:
+        raise LobbyError("empty_table", tr("业务类型表没有任何业务"), line=1)
+    return out

@@ -446,7 +446,10 @@ def issue_ticket(store: Store, req: IssueRequest, *, now: datetime | None = None
 
 
 def _service_minutes(s: Session) -> dict[str, float]:
-    return {code: v for code, v in s.execute(select(BusinessTypeRow.code, BusinessTypeRow.service_minutes))}
+    return {
+        code: v
+        for code, v in s.execute(select(BusinessTypeRow.code, BusinessTypeRow.service_minutes))
+    }
 
 
 def ticket_by_number(store: Store, number: str, *, on: date | None = None) -> IssuedTicket:
@@ -462,7 +465,9 @@ def ticket_by_number(store: Store, number: str, *, on: date | None = None) -> Is
                 "unknown_ticket", tr(f"{bdate} 没有 {number} 号票，请核对号码"), field="ticket"
             )
         cust = s.get(Customer, t.customer_id) if t.customer_id else None
-        names = {code: v for code, v in s.execute(select(BusinessTypeRow.code, BusinessTypeRow.name))}
+        names = {
+            code: v for code, v in s.execute(select(BusinessTypeRow.code, BusinessTypeRow.name))
+        }
         return IssuedTicket(
             id=t.id,
             number=t.number,
@@ -522,7 +527,9 @@ def lobby_snapshot(store: Store, *, now: datetime | None = None) -> LobbySnapsho
     with store.read() as s:
         st = load_settings(s)
         bdate = st.business_date(now)
-        names = {code: v for code, v in s.execute(select(BusinessTypeRow.code, BusinessTypeRow.name))}
+        names = {
+            code: v for code, v in s.execute(select(BusinessTypeRow.code, BusinessTypeRow.name))
+        }
         minutes = _service_minutes(s)
         issued = (
             s.scalar(
@@ -570,3 +577,69 @@ def lobby_snapshot(store: Store, *, now: datetime | None = None) -> LobbySnapsho
                 )
             )
         return LobbySnapshot(business_date=bdate, at=now, zones=tuple(zones), issued_today=issued)
+
+
+# ---------------------------------------------------------------- set-up
+
+
+def replace_business_types(store: Store, table: Sequence[BusinessType], *, actor: str) -> int:
+    """Make ``table`` the branch's business table. Codes no longer listed are deactivated,
+    not deleted, because past tickets refer to them."""
+    from lobby_app.store.setup import business_row
+
+    with store.write() as s:
+        existing = {r.code: r for r in s.scalars(select(BusinessTypeRow))}
+        for b in table:
+            row = business_row(b)
+            if b.code in existing:
+                old = existing.pop(b.code)
+                for col in (
+                    "name",
+                    "category",
+                    "zone",
+                    "counter_zone",
+                    "service_minutes",
+                    "sort_order",
+                    "active",
+                ):
+                    setattr(old, col, getattr(row, col))
+            else:
+                s.add(row)
+        for leftover in existing.values():
+            leftover.active = False
+        s.add(
+            AuditEvent(actor=actor, action="business_types", detail=",".join(b.code for b in table))
+        )
+    return len(table)
+
+
+def change_settings(store: Store, changes: dict[str, str], *, actor: str) -> BranchSettings:
+    """Change branch settings; every value is checked before any is written."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from lobby_app.store.setup import DEFAULT_SETTINGS, put_setting
+
+    for key, value in changes.items():
+        if key not in DEFAULT_SETTINGS:
+            known = "、".join(DEFAULT_SETTINGS)
+            raise LobbyError(
+                "unknown_setting", tr(f"没有设置项“{key}”。可设置：{known}"), field=key
+            )
+        if key in ("green_run", "wait_target_min") and not (value.isdigit() and int(value) >= 1):
+            raise LobbyError("bad_setting", tr(f"{key} 应为正整数"), field=key)
+        if key == "print_kind" and value not in ("folder", "printer", "none"):
+            raise LobbyError(
+                "bad_setting", tr("print_kind 应为 folder、printer 或 none"), field=key
+            )
+        if key == "timezone":
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise LobbyError(
+                    "bad_setting", tr(f"未知时区“{value}”，例如 Asia/Shanghai"), field=key
+                ) from None
+    with store.write() as s:
+        for key, value in changes.items():
+            put_setting(s, key, value)
+        s.add(AuditEvent(actor=actor, action="settings", detail=",".join(sorted(changes))))
+        return load_settings(s)

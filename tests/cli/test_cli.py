@@ -127,3 +127,26 @@ def test_demo_twice_changes_nothing(tmp_path: Path) -> None:
     assert first["customers_total"] == 300 and first["staff"] > 0 and first["visits"] > 0
     _, second, _ = run(tmp_path, "demo", "--customers", "300")
     assert second == {**first, "staff": 0, "counters": 0, "customers_created": 0, "visits": 0}
+
+
+def test_business_table_is_configurable(tmp_path: Path) -> None:
+    f = tmp_path / "b.csv"
+    f.write_text("code,name,zone,service_minutes\ncash,现金业务,closed_counter,5\n"
+                 "gold,贵金属,vip,20\n", encoding="utf-8")
+    _, doc, _ = run(tmp_path / "d", "business-types", "--load", str(f))
+    assert [(b["code"], b["zone"]) for b in doc["business_types"]] == [
+        ("cash", "closed_counter"), ("gold", "vip")]
+    rc, doc, _ = run(tmp_path / "d", "ticket", "--business", "card", ok=False)
+    assert doc["error"] == "unknown_business"  # deactivated, not deleted
+    f.write_text("code,name,zone,service_minutes\ncash,现金,moon,5\n", encoding="utf-8")
+    rc, doc, _ = run(tmp_path / "d", "business-types", "--load", str(f), ok=False)
+    assert (rc, doc["line"], doc["field"]) == (2, 2, "zone")
+
+
+def test_settings_checked_before_written(tmp_path: Path) -> None:
+    _, doc, _ = run(tmp_path, "settings", "branch_name=城西支行", "green_run=2")
+    assert (doc["branch_name"], doc["green_run"]) == ("城西支行", 2)
+    rc, doc, _ = run(tmp_path, "settings", "branch_name=别的", "timezone=Mars/Base", ok=False)
+    assert rc == 2 and doc["field"] == "timezone"
+    _, doc, _ = run(tmp_path, "settings")
+    assert doc["branch_name"] == "城西支行"
