@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/test-services.sh
 export QT_QPA_PLATFORM=offscreen
 .venv/bin/ruff check lobby_app tests bench
 .venv/bin/python -m pytest "$@"

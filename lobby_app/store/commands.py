@@ -177,7 +177,7 @@ def lookup_customers(
         if p.isdigit():  # customer numbers carry a letter prefix the person may skip
             queries.append(
                 select(c.id)
-                .where(c.customer_no > "C" + p, c.customer_no < "C" + p + "\uffff")
+                .where(c.customer_no >= "C" + p, c.customer_no < "C" + p + "\uffff")
                 .order_by(c.customer_no)
             )
     if plan.last4:
@@ -199,7 +199,7 @@ def lookup_customers(
         queries.append(select(c.id).where(c.pinyin_initials == i))
         queries.append(
             select(c.id)
-            .where(c.pinyin_full > i, c.pinyin_full < i + "\x7f")
+            .where(c.pinyin_full >= i, c.pinyin_full < i + "\x7f")
             .order_by(c.pinyin_full)
         )
         queries.append(

@@ -1,0 +1,244 @@
+"""Reading a customer directory file: encodings, English or Chinese headers, row checks.
+
+Each bad row is reported with its line, field and reason and left out; good rows come back
+as records. Nothing here echoes a full ID or phone number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from lobby_app.core.errors import LobbyError
+from lobby_app.core.i18n import tr
+from lobby_app.core.identity import IdNumber, Phone, validate_id_number, validate_phone
+from lobby_app.core.tiers import YUAN, VipCard, parse_vip_card, vip_card_for
+
+HEADERS: dict[str, tuple[str, ...]] = {
+    "customer_no": ("customer_no", "客户号", "客户编号", "客户号码"),
+    "name": ("name", "姓名", "客户姓名", "客户名称"),
+    "id_number": ("id_number", "证件号码", "身份证号", "身份证号码", "证件号"),
+    "phone": ("phone", "手机号", "手机号码", "联系电话", "电话"),
+    "assets": ("assets", "金融资产", "个人金融资产", "资产", "金融资产余额"),
+    "loans": ("loans", "贷款", "贷款余额", "个人贷款", "个人贷款余额"),
+    "avg_assets_3m": (
+        "avg_assets_3m",
+        "三个月日均资产",
+        "近三月日均资产",
+        "月日均资产",
+        "三月日均",
+    ),
+    "vip_card": ("vip_card", "贵宾卡", "贵宾卡等级", "卡等级"),
+    "manager": ("manager", "客户经理", "归属客户经理", "管户经理"),
+    "prospect": ("prospect", "潜在客户", "潜在"),
+    "card_no": ("card_no", "卡号", "银行卡号"),
+}
+REQUIRED = ("customer_no", "name")
+_ALIASES = {alias.lower(): key for key, names in HEADERS.items() for alias in names}
+_CUSTOMER_NO = re.compile(r"^[A-Za-z0-9-]{1,32}$")
+TRUE = {"1", "true", "yes", "y", "是"}
+FALSE = {"", "0", "false", "no", "n", "否"}
+
+
+def decode_csv_bytes(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise LobbyError(
+            "bad_encoding",
+            tr("文件既不是 UTF-8 也不是 GBK 编码。请在表格软件中另存为 UTF-8 或 GBK 编码的 CSV。"),
+            line=1,
+        ) from None
+
+
+@dataclass(frozen=True)
+class CustomerRecord:
+    line: int
+    customer_no: str
+    name: str
+    id_number: IdNumber | None
+    phone: Phone | None
+    card_first6: str
+    card_last4: str
+    assets_fen: int
+    loans_fen: int
+    avg_assets_3m_fen: int
+    vip_card: VipCard | None
+    vip_special: bool
+    manager: str
+    prospect: bool
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"line": self.line, "field": self.field, "reason": self.reason}
+
+
+@dataclass
+class ParseResult:
+    records: list[CustomerRecord] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+def parse_amount_fen(text: str) -> int:
+    """``1,234.50`` / ``25万`` / ``3000元`` in yuan -> integer fen; ValueError if not money."""
+    t = re.sub(r"[,，\s]", "", text).removesuffix("元")
+    scale = Decimal(1)
+    if t.endswith("万"):
+        t, scale = t[:-1], Decimal(10_000)
+    if not t:
+        return 0
+    try:
+        value = Decimal(t) * scale
+    except InvalidOperation:
+        raise ValueError(text) from None
+    if not value.is_finite() or value < 0:
+        raise ValueError(text)
+    if scale == 1 and value != value.quantize(Decimal("0.01")):
+        raise ValueError(text)
+    return int((value * YUAN).to_integral_value())
+
+
+def _delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def parse_customer_csv(text: str) -> ParseResult:
+    text = text.lstrip("\ufeff")
+    first = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(first))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise LobbyError("empty_file", tr("文件是空的"), line=1) from None
+    columns: dict[int, str] = {}
+    for i, h in enumerate(header):
+        key = _ALIASES.get(h.strip().lower())
+        if key and key not in columns.values():
+            columns[i] = key
+    for req in REQUIRED:
+        if req not in columns.values():
+            found = "、".join(h.strip() for h in header if h.strip()) or tr("(无)")
+            raise LobbyError(
+                "missing_column",
+                tr(f"缺少必需的列“{req}”({HEADERS[req][1]})。文件中的列：{found}"),
+                line=1,
+                field=req,
+            )
+    result = ParseResult()
+    seen: dict[str, int] = {}
+    line = reader.line_num + 1
+    for row in reader:
+        start, line = line, reader.line_num + 1
+        if not any(cell.strip() for cell in row):
+            continue
+        errors: list[RowError] = []
+        if len(row) > len(header):
+            result.errors.append(
+                RowError(
+                    start,
+                    "row",
+                    tr(
+                        f"字段数({len(row)})多于表头({len(header)})，可能有未加引号的逗号，请检查该行"
+                    ),
+                )
+            )
+            continue
+        values = {key: (row[i].strip() if i < len(row) else "") for i, key in columns.items()}
+        record = _record(start, values, errors, seen)
+        if errors:
+            result.errors.extend(errors)
+        elif record is not None:
+            seen[record.customer_no] = start
+            result.records.append(record)
+    return result
+
+
+def _record(
+    line: int, v: dict[str, str], errors: list[RowError], seen: dict[str, int]
+) -> CustomerRecord | None:
+    def bad(field: str, reason: str) -> None:
+        errors.append(RowError(line, field, reason))
+
+    no = v.get("customer_no", "")
+    if not no:
+        bad("customer_no", tr("客户号不能为空"))
+    elif not _CUSTOMER_NO.match(no):
+        bad("customer_no", tr("客户号只能包含字母、数字和短横线，最多32位"))
+    elif no in seen:
+        bad("customer_no", tr(f"与第{seen[no]}行客户号重复"))
+    name = v.get("name", "")
+    if not name:
+        bad("name", tr("姓名不能为空"))
+    elif len(name) > 40:
+        bad("name", tr("姓名超过40个字"))
+    id_number = phone = None
+    if v.get("id_number"):
+        try:
+            id_number = validate_id_number(v["id_number"])
+        except LobbyError as exc:
+            bad("id_number", exc.message)
+    if v.get("phone"):
+        try:
+            phone = validate_phone(v["phone"])
+        except LobbyError as exc:
+            bad("phone", exc.message)
+    first6 = last4 = ""
+    card = re.sub(r"[\s-]", "", v.get("card_no", ""))
+    if card:
+        if not card.isdigit() or not 12 <= len(card) <= 19:
+            bad("card_no", tr("卡号应为12到19位数字"))
+        else:
+            first6, last4 = card[:6], card[-4:]
+    amounts: dict[str, int] = {}
+    for key, label in (
+        ("assets", "金融资产"),
+        ("loans", "贷款余额"),
+        ("avg_assets_3m", "三个月日均资产"),
+    ):
+        try:
+            amounts[key] = parse_amount_fen(v.get(key, ""))
+        except ValueError:
+            bad(key, tr(f"{label}应为不小于0的金额(元)，最多两位小数，例如 12345.67 或 25万"))
+    named_card: VipCard | None = None
+    try:
+        named_card = parse_vip_card(v.get("vip_card", ""))
+    except ValueError:
+        bad("vip_card", tr("贵宾卡应为 标准卡/白金卡/黑金卡(standard/platinum/black_gold)或留空"))
+    prospect_text = v.get("prospect", "").lower()
+    if prospect_text not in TRUE | FALSE:
+        bad("prospect", tr("潜在客户应为 是/否 或 1/0"))
+    if errors:
+        return None
+    computed = vip_card_for(amounts["avg_assets_3m"])
+    card_level = computed or named_card
+    return CustomerRecord(
+        line=line,
+        customer_no=no,
+        name=name,
+        id_number=id_number,
+        phone=phone,
+        card_first6=first6,
+        card_last4=last4,
+        assets_fen=amounts["assets"],
+        loans_fen=amounts["loans"],
+        avg_assets_3m_fen=amounts["avg_assets_3m"],
+        vip_card=card_level,
+        vip_special=computed is None and named_card is not None,
+        manager=v.get("manager", ""),
+        prospect=prospect_text in TRUE,
+    )

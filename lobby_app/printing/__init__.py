@@ -1,0 +1,1 @@
+"""Paper: reportlab documents with an embedded CJK font, and sending them to a printer."""

@@ -1,0 +1,145 @@
+import csv
+import io
+import re
+
+import pytest
+
+from lobby_app.core.customer_csv import decode_csv_bytes, parse_amount_fen, parse_customer_csv
+from lobby_app.core.demo_data import SHOWCASE, demo_customer_rows
+from lobby_app.core.errors import LobbyError
+from lobby_app.core.search import name_pinyin
+from lobby_app.core.tiers import Tier, VipCard, tier_for
+from tests.conftest import make_id
+
+ID1 = make_id("31010119800101001")
+BAD_ID = ID1[:-1] + ("1" if ID1[-1] != "1" else "2")
+
+
+def test_english_headers_and_exact_amounts() -> None:
+    r = parse_customer_csv(
+        "customer_no,name,id_number,phone,assets,loans,avg_assets_3m,vip_card,manager,prospect\n"
+        f'C1,张三,{ID1},13800138000,"1,234.5",25万,0,,M01,是\n'
+    )
+    assert r.errors == []
+    (c,) = r.records
+    assert (c.assets_fen, c.loans_fen, c.manager, c.prospect) == (
+        123450,
+        25_000_000,
+        "M01",
+        True,
+    )
+    assert c.id_number is not None and c.id_number.last4 == ID1[-4:]
+    assert c.phone is not None and c.phone.digits == "13800138000"
+
+
+def test_chinese_headers_gbk_bom_and_semicolons() -> None:
+    text = f"客户号;姓名;证件号码;手机号;金融资产\nC9;李四;{ID1};;300000元\n"
+    for data in (text.encode("gbk"), ("\ufeff" + text).encode("utf-8")):
+        r = parse_customer_csv(decode_csv_bytes(data))
+        assert r.errors == [] and r.records[0].name == "李四"
+        assert tier_for(r.records[0].assets_fen, 0) is Tier.MID_HIGH
+
+
+def test_every_bad_row_reported_with_line_and_field() -> None:
+    text = (
+        "customer_no,name,id_number,phone,assets,loans,vip_card,prospect,card_no\n"
+        f"C1,甲,{BAD_ID},,,,,,\n"  # 2 checksum
+        "C2,乙,1234,,,,,,\n"  # 3 length
+        "C3,丙,,12345,,,,,\n"  # 4 phone
+        "C4,丁,,,-5,,,,\n"  # 5 negative
+        "C5,戊,,,,很多,,,\n"  # 6 text in loans
+        "C6,己,,,,,钻石卡,,\n"  # 7 unknown card
+        "C7,庚,,,,,,也许,\n"  # 8 prospect
+        "C1,辛,,,,,,,\n"  # 9 duplicate? C1 was bad, so not a duplicate
+        "C1,壬,,,,,,,\n"  # 10 duplicate of line 9
+        "C8,,,,,,,,\n"  # 11 missing name
+        'C9,"多行\n备注",,,,,,,\n'  # 12-13 multi-line quoted name: fine
+        "C10,癸,,,,,,,,extra\n"  # 14 too many fields
+        "C11,子,,,,,,,12ab\n"  # 15 card
+    )
+    r = parse_customer_csv(text)
+    got = [(e.line, e.field) for e in r.errors]
+    assert got == [
+        (2, "id_number"),
+        (3, "id_number"),
+        (4, "phone"),
+        (5, "assets"),
+        (6, "loans"),
+        (7, "vip_card"),
+        (8, "prospect"),
+        (10, "customer_no"),
+        (11, "name"),
+        (14, "row"),
+        (15, "card_no"),
+    ]
+    assert [c.customer_no for c in r.records] == ["C1", "C9"]
+    assert "第9行" in r.errors[7].reason
+    for e in r.errors:
+        assert not re.search(r"\d{11,}", e.reason)
+
+
+def test_vip_card_rule() -> None:
+    r = parse_customer_csv(
+        "customer_no,name,avg_assets_3m,vip_card\nA,甲,1600000,标准卡\nB,乙,1000,白金卡\nC,丙,1000,\n"
+    )
+    a, b, c = r.records
+    assert (a.vip_card, a.vip_special) == (VipCard.PLATINUM, False)  # the asset rule wins
+    assert (b.vip_card, b.vip_special) == (VipCard.PLATINUM, True)  # special approval
+    assert (c.vip_card, c.vip_special) == (None, False)
+
+
+def test_missing_column_and_bad_encoding() -> None:
+    with pytest.raises(LobbyError) as e:
+        parse_customer_csv("customer_no,phone\nC1,13800138000\n")
+    assert (e.value.code, e.value.field, e.value.line) == ("missing_column", "name", 1)
+    with pytest.raises(LobbyError) as e:
+        decode_csv_bytes(b"\xff\xfe\x00\x81\xff")
+    assert e.value.code == "bad_encoding"
+
+
+@pytest.mark.parametrize(
+    ("text", "fen"), [("0", 0), ("12.3", 1230), ("1，000", 100000), ("3万", 3_000_000), ("", 0)]
+)
+def test_amounts(text: str, fen: int) -> None:
+    assert parse_amount_fen(text) == fen
+
+
+@pytest.mark.parametrize("text", ["-1", "abc", "1.234", "NaN", "inf"])
+def test_bad_amounts(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_amount_fen(text)
+
+
+def _as_csv(rows: list[dict[str, str]]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def test_demo_directory() -> None:
+    rows = demo_customer_rows(2000)
+    assert rows == demo_customer_rows(2000)
+    r = parse_customer_csv(_as_csv(rows))
+    assert r.errors == [] and len(r.records) == 2000
+    tiers = {tier_for(c.assets_fen, c.loans_fen) for c in r.records}
+    assert tiers == set(Tier)
+    assert {c.vip_card for c in r.records} >= set(VipCard)
+    assert any(c.vip_special for c in r.records) and any(c.prospect for c in r.records)
+    assert len({c.customer_no for c in r.records}) == 2000
+    ids = [c.id_number.number for c in r.records if c.id_number]
+    assert len(ids) == len(set(ids)) > 1900
+    by_no = {c.customer_no: c for c in r.records}
+    vip = by_no[SHOWCASE["vip_black_gold"]]
+    assert vip.vip_card is VipCard.BLACK_GOLD and name_pinyin(vip.name)[1] == "oymh"
+    assert (
+        tier_for(
+            by_no[SHOWCASE["loans_mid_high"]].assets_fen,
+            by_no[SHOWCASE["loans_mid_high"]].loans_fen,
+        )
+        is Tier.MID_HIGH
+    )
+    for c in r.records:
+        if c.id_number and c.name[-1] in "伟强磊军洋勇杰涛刚":
+            assert c.id_number.gender == "M"
