@@ -1,0 +1,1 @@
+"""PySide6 windows of the app; the only package that imports Qt."""

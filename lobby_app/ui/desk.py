@@ -1,0 +1,654 @@
+"""The lobby desk (大堂经理工作台): identify, pick the business, flag, note, issue, watch.
+
+Keyboard first: the search box has focus; Enter picks the highlighted customer (or a
+walk-in when nothing was typed), digits 1-9 pick a business, Enter issues the ticket.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QFont, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMainWindow,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lobby_app.core.business import NEED_TAGS, BusinessType, PriorityKind
+from lobby_app.core.errors import LobbyError
+from lobby_app.core.i18n import tr
+from lobby_app.core.routing import suggest_zone
+from lobby_app.core.zones import Zone
+from lobby_app.store import commands
+from lobby_app.store.commands import NOTE_MAX, IssueRequest
+from lobby_app.store.db import Store
+from lobby_app.store.views import CustomerView, IssuedTicket, LobbySnapshot
+from lobby_app.ui.models import BusinessModel, CustomerModel, QueueModel
+from lobby_app.ui.worker import Worker
+
+log = logging.getLogger(__name__)
+
+SEARCH_DELAY_MS = 120
+REFRESH_MS = 3000
+ERROR_STYLE = "color: #b00020; font-weight: bold;"
+
+
+class DeskWindow(QMainWindow):
+    def __init__(self, store: Store, *, actor: str = "L01") -> None:
+        super().__init__()
+        self.store = store
+        self.actor = actor
+        self.worker = Worker(self)
+        self.settings = commands.settings(store)
+        self.customer: CustomerView | None = None
+        self.walk_in = False
+        self.last_issued: IssuedTicket | None = None
+        self._search_seq = 0
+        self._shown_seq = 0
+        self._pick_when_found = False
+        self._issuing = False
+        self.setWindowTitle(tr(f"网点厅堂管理 · 大堂经理工作台 — {self.settings.display_name}"))
+        self._build()
+        self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self._run_search)
+        self._refresh_timer = QTimer(self, interval=REFRESH_MS)
+        self._refresh_timer.timeout.connect(self.refresh_lobby)
+        self._refresh_timer.start()
+        self.worker.submit(lambda: commands.business_types(store), self._set_businesses,
+                           self._show_error)
+        self.refresh_lobby()
+        self.worker.submit(_warm_up_printing, None, lambda e: log.warning("printing: %s", e))
+        self.search.setFocus()
+
+    # ------------------------------------------------------------ layout
+
+    def _build(self) -> None:
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self._build_identify())
+        splitter.addWidget(self._build_form())
+        splitter.addWidget(self._build_right())
+        splitter.setStretchFactor(0, 5)
+        splitter.setStretchFactor(1, 4)
+        splitter.setStretchFactor(2, 4)
+        splitter.setSizes([620, 480, 500])
+        self.setCentralWidget(splitter)
+        self.status_label = QLabel()
+        self.statusBar().addPermanentWidget(self.status_label)
+        menu = self.menuBar().addMenu(tr("设置(&S)"))
+        act = QAction(tr("打印设置…"), self)
+        act.triggered.connect(self.open_print_settings)
+        menu.addAction(act)
+        QShortcut(QKeySequence(Qt.Key.Key_F2), self, self.choose_walk_in)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.reset_customer)
+        QShortcut(QKeySequence("Ctrl+Return"), self, self.issue)
+        QShortcut(QKeySequence("Ctrl+Enter"), self, self.issue)
+
+    def _build_identify(self) -> QWidget:
+        box = QGroupBox(tr("① 识别客户"))
+        lay = QVBoxLayout(box)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(tr("手机号/证件号/客户号/卡号后4位/姓名/拼音(如 zs)"))
+        self.search.setClearButtonEnabled(True)
+        f = self.search.font()
+        f.setPointSizeF(f.pointSizeF() * 1.25)
+        self.search.setFont(f)
+        self.search.textEdited.connect(self._on_search_edited)
+        self.search.installEventFilter(self)
+        lay.addWidget(self.search)
+        self.customer_model = CustomerModel()
+        self.results = QTableView()
+        self.results.setModel(self.customer_model)
+        self.results.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.results.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.results.verticalHeader().hide()
+        self.results.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.results.horizontalHeader().setStretchLastSection(True)
+        self.results.doubleClicked.connect(lambda idx: self.pick_customer(idx.row()))
+        lay.addWidget(self.results, 3)
+        row = QHBoxLayout()
+        self.walk_in_button = QPushButton(tr("散客(无客户信息)  F2"))
+        self.walk_in_button.clicked.connect(self.choose_walk_in)
+        row.addWidget(self.walk_in_button)
+        row.addStretch()
+        lay.addLayout(row)
+        self.detail = QLabel(tr("请输入查询条件识别客户；无记录的客户按 Enter 或 F2 作为散客办理。"))
+        self.detail.setWordWrap(True)
+        self.detail.setTextFormat(Qt.TextFormat.RichText)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.detail.setFrameShape(QFrame.Shape.StyledPanel)
+        self.detail.setMinimumHeight(180)
+        self.detail.setContentsMargins(8, 8, 8, 8)
+        lay.addWidget(self.detail, 2)
+        return box
+
+    def _build_form(self) -> QWidget:
+        box = QGroupBox(tr("② 业务 · 标记 · 需求"))
+        lay = QVBoxLayout(box)
+        self.who = QLabel(tr("客户：未选择"))
+        self.who.setStyleSheet("font-weight: bold;")
+        lay.addWidget(self.who)
+        self.business_model = BusinessModel()
+        self.business_list = QListView()
+        self.business_list.setModel(self.business_model)
+        self.business_list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.business_list.installEventFilter(self)
+        self.business_list.selectionModel().currentChanged.connect(lambda *_: self._update_zone())
+        lay.addWidget(self.business_list, 3)
+
+        zone_row = QGridLayout()
+        zone_row.addWidget(QLabel(tr("建议区域：")), 0, 0)
+        self.zone_suggestion = QLabel("—")
+        self.zone_suggestion.setWordWrap(True)
+        zone_row.addWidget(self.zone_suggestion, 0, 1, 1, 2)
+        zone_row.addWidget(QLabel(tr("改派到：")), 1, 0)
+        self.zone_combo = QComboBox()
+        self.zone_combo.addItem(tr("按建议"), None)
+        for z in Zone:
+            self.zone_combo.addItem(z.label, z)
+        self.zone_combo.currentIndexChanged.connect(lambda *_: self._update_zone())
+        zone_row.addWidget(self.zone_combo, 1, 1)
+        self.zone_reason = QLineEdit()
+        self.zone_reason.setPlaceholderText(tr("改派原因"))
+        self.zone_reason.setMaxLength(100)
+        zone_row.addWidget(self.zone_reason, 1, 2)
+        zone_row.setColumnStretch(2, 1)
+        lay.addLayout(zone_row)
+
+        flags = QGridLayout()
+        self.vip_check = QCheckBox(tr("贵宾(绿色通道)"))
+        self.vip_check.toggled.connect(lambda *_: self._update_zone())
+        flags.addWidget(self.vip_check, 0, 0)
+        self.vip_reason = QLineEdit()
+        self.vip_reason.setPlaceholderText(tr("手动标记贵宾的原因"))
+        self.vip_reason.setMaxLength(100)
+        flags.addWidget(self.vip_reason, 0, 1)
+        flags.addWidget(QLabel(tr("优先服务：")), 1, 0)
+        self.priority_combo = QComboBox()
+        self.priority_combo.addItem(tr("无"), None)
+        for k in PriorityKind:
+            self.priority_combo.addItem(k.label, k)
+        self.priority_combo.currentIndexChanged.connect(lambda *_: self._update_zone())
+        prow = QHBoxLayout()
+        prow.addWidget(self.priority_combo)
+        self.priority_reason = QLineEdit()
+        self.priority_reason.setPlaceholderText(tr("优先原因(“其他”必填)"))
+        self.priority_reason.setMaxLength(100)
+        prow.addWidget(self.priority_reason, 1)
+        flags.addLayout(prow, 1, 1)
+        flags.setColumnStretch(1, 1)
+        lay.addLayout(flags)
+
+        lay.addWidget(QLabel(tr("需求标签：")))
+        tags = QGridLayout()
+        tags.setSpacing(4)
+        self.need_buttons: dict[str, QPushButton] = {}
+        for i, (code, label) in enumerate(NEED_TAGS.items()):
+            b = QPushButton(label)
+            b.setCheckable(True)
+            b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+            b.setStyleSheet("QPushButton:checked { background: #2e7d32; color: white; }")
+            self.need_buttons[code] = b
+            tags.addWidget(b, i // 4, i % 4)
+        lay.addLayout(tags)
+        self.greeting = QLineEdit()
+        self.greeting.setPlaceholderText(tr("迎宾备注(如：神色焦急、带老人同来)"))
+        self.greeting.setMaxLength(NOTE_MAX)
+        self.greeting.returnPressed.connect(self.issue)
+        lay.addWidget(self.greeting)
+        self.needs_note = QPlainTextEdit()
+        self.needs_note.setPlaceholderText(tr("需求备注(Ctrl+Enter 取号)"))
+        self.needs_note.setFixedHeight(64)
+        self.needs_note.textChanged.connect(self._update_note_count)
+        lay.addWidget(self.needs_note)
+        self.note_count = QLabel()
+        self.note_count.setAlignment(Qt.AlignmentFlag.AlignRight)
+        lay.addWidget(self.note_count)
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet(ERROR_STYLE)
+        lay.addWidget(self.error_label)
+        self.issue_button = QPushButton(tr("取号 (Enter)"))
+        self.issue_button.setMinimumHeight(44)
+        bf = self.issue_button.font()
+        bf.setPointSizeF(bf.pointSizeF() * 1.3)
+        bf.setBold(True)
+        self.issue_button.setFont(bf)
+        self.issue_button.setStyleSheet(
+            "QPushButton { background: #c62828; color: white; border-radius: 4px; }"
+            "QPushButton:disabled { background: #aaa; }"
+        )
+        self.issue_button.clicked.connect(self.issue)
+        lay.addWidget(self.issue_button)
+        self._update_note_count()
+        self._update_zone()
+        return box
+
+    def _build_right(self) -> QWidget:
+        w = QWidget()
+        lay = QVBoxLayout(w)
+        lay.setContentsMargins(0, 0, 0, 0)
+        card = QGroupBox(tr("③ 取号结果"))
+        cl = QVBoxLayout(card)
+        self.result_number = QLabel("—")
+        nf = QFont(self.result_number.font())
+        nf.setPointSizeF(nf.pointSizeF() * 3.2)
+        nf.setBold(True)
+        self.result_number.setFont(nf)
+        self.result_number.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        cl.addWidget(self.result_number)
+        self.result_text = QLabel(tr("尚未取号"))
+        self.result_text.setWordWrap(True)
+        self.result_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        cl.addWidget(self.result_text)
+        prow = QHBoxLayout()
+        self.print_status = QLabel()
+        self.print_status.setWordWrap(True)
+        prow.addWidget(self.print_status, 1)
+        self.reprint_button = QPushButton(tr("重打"))
+        self.reprint_button.setEnabled(False)
+        self.reprint_button.clicked.connect(self.reprint)
+        prow.addWidget(self.reprint_button)
+        cl.addLayout(prow)
+        lay.addWidget(card)
+
+        lobby = QGroupBox(tr("④ 厅堂实况"))
+        ll = QVBoxLayout(lobby)
+        self.lobby_header = QLabel()
+        ll.addWidget(self.lobby_header)
+        inner = QWidget()
+        il = QVBoxLayout(inner)
+        il.setContentsMargins(0, 0, 0, 0)
+        self.zone_stats: dict[Zone, QLabel] = {}
+        self.zone_models: dict[Zone, QueueModel] = {}
+        self.zone_views: dict[Zone, QTableView] = {}
+        for z in Zone:
+            stat = QLabel()
+            stat.setStyleSheet("font-weight: bold; margin-top: 4px;")
+            stat.setWordWrap(True)
+            il.addWidget(stat)
+            model = QueueModel()
+            view = QTableView()
+            view.setModel(model)
+            view.verticalHeader().hide()
+            view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+            view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            view.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+            view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+            view.horizontalHeader().setStretchLastSection(True)
+            view.verticalHeader().setDefaultSectionSize(22)
+            view.setMinimumHeight(130)
+            il.addWidget(view)
+            self.zone_stats[z], self.zone_models[z], self.zone_views[z] = stat, model, view
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        ll.addWidget(scroll)
+        lay.addWidget(lobby, 1)
+        return w
+
+    # ------------------------------------------------------------ keyboard
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            key = event.key()
+            if obj is self.search:
+                if key in (Qt.Key.Key_Down, Qt.Key.Key_Up):
+                    self._move_result(1 if key == Qt.Key.Key_Down else -1)
+                    return True
+                if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                    self._enter_in_search()
+                    return True
+            elif obj is self.business_list:
+                if Qt.Key.Key_1 <= key <= Qt.Key.Key_9 and not event.modifiers():
+                    row = key - Qt.Key.Key_1
+                    if row < self.business_model.rowCount():
+                        self.business_list.setCurrentIndex(self.business_model.index(row))
+                    return True
+                if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                    self.issue()
+                    return True
+        return super().eventFilter(obj, event)
+
+    def _move_result(self, step: int) -> None:
+        n = self.customer_model.rowCount()
+        if not n:
+            return
+        cur = self.results.currentIndex().row()
+        row = max(0, min(n - 1, (cur if cur >= 0 else -1) + step))
+        self.results.selectRow(row)
+
+    def _enter_in_search(self) -> None:
+        text = self.search.text().strip()
+        if not text:
+            self.choose_walk_in()
+            return
+        if self._search_timer.isActive() or self._shown_seq != self._search_seq:
+            self._pick_when_found = True  # results are on their way: pick when they land
+            if self._search_timer.isActive():
+                self._search_timer.stop()
+                self._run_search()
+            return
+        if self.customer_model.rowCount():
+            row = max(0, self.results.currentIndex().row())
+            self.pick_customer(row)
+        else:
+            self.choose_walk_in()
+
+    # ------------------------------------------------------------ identify
+
+    def _on_search_edited(self, _text: str) -> None:
+        self._search_timer.start()
+
+    def _run_search(self) -> None:
+        text = self.search.text()
+        self._search_seq += 1
+        seq = self._search_seq
+        if not text.strip():
+            self._show_results(seq, [])
+            return
+        self.worker.submit(lambda: commands.lookup_customers(self.store, text),
+                           lambda rows: self._show_results(seq, rows), self._show_error)
+
+    def _show_results(self, seq: int, rows: list[CustomerView]) -> None:
+        if seq != self._search_seq:
+            return  # an older query answered late: a newer one is on its way
+        self._shown_seq = seq
+        self.customer_model.set_rows(rows)
+        if rows:
+            self.results.selectRow(0)
+        if self._pick_when_found:
+            self._pick_when_found = False
+            if rows:
+                self.pick_customer(0 if self.results.currentIndex().row() < 0
+                                   else self.results.currentIndex().row())
+            else:
+                self.choose_walk_in()
+
+    def pick_customer(self, row: int) -> None:
+        c = self.customer_model.customer(row)
+        if c is None:
+            return
+        self.customer = c
+        self.walk_in = False
+        self._show_customer(c)
+        self.worker.submit(lambda: commands.customer_detail(self.store, c.id, actor=self.actor),
+                           self._show_customer, self._show_error)
+        self._after_identify()
+
+    def choose_walk_in(self) -> None:
+        self.customer = None
+        self.walk_in = True
+        self.who.setText(tr("客户：散客"))
+        self.detail.setText(tr("<b>散客</b>：无客户信息。如客户愿意，可在备注中记录需求。"))
+        self._after_identify()
+
+    def _after_identify(self) -> None:
+        c = self.customer
+        entitled = bool(c and c.vip_entitled)
+        self.vip_check.setChecked(entitled)
+        self.vip_check.setText(tr("贵宾(绿色通道) · 自动") if entitled else tr("贵宾(绿色通道)"))
+        self._update_zone()
+        self.error_label.clear()
+        if self.business_model.rowCount() and not self.business_list.currentIndex().isValid():
+            self.business_list.setCurrentIndex(self.business_model.index(0))
+        self.business_list.setFocus()
+
+    def _show_customer(self, c: CustomerView) -> None:
+        if self.customer is None or c.id != self.customer.id:
+            return
+        self.customer = c
+        card = c.vip_card.label + (tr("(特批)") if c.vip_special else "") if c.vip_card else tr("无")
+        self.who.setText(tr(f"客户：{c.salutation}  {c.customer_no}  {c.tier.label}"))
+        lines = [
+            f"<b style='font-size:14pt'>{c.salutation}</b>　{c.customer_no}",
+            tr(f"层级：<b>{c.tier.label}</b>　贵宾卡：{card}"
+               f"{'　<b style=color:#1565c0>潜在客户</b>' if c.prospect else ''}"),
+            tr(f"证件：{c.masked_id or '—'}　手机：{c.masked_phone or '—'}"),
+            tr(f"客户经理：{c.manager or '未分配'}"),
+        ]
+        if c.recent_notes:
+            lines.append(tr("<b>以往来访：</b>"))
+            lines += [f"· {_html(n.summary)}" for n in c.recent_notes]
+        else:
+            lines.append(tr("以往来访：无记录"))
+        self.detail.setText("<br>".join(lines))
+
+    def reset_customer(self) -> None:
+        self.customer = None
+        self.walk_in = False
+        self.search.clear()
+        self.customer_model.set_rows([])
+        self.who.setText(tr("客户：未选择"))
+        self.detail.setText(tr("请输入查询条件识别客户；无记录的客户按 Enter 或 F2 作为散客办理。"))
+        self.vip_check.setChecked(False)
+        self.vip_check.setText(tr("贵宾(绿色通道)"))
+        self._update_zone()
+        self.search.setFocus()
+
+    # ------------------------------------------------------------ form
+
+    def _set_businesses(self, types: list[BusinessType]) -> None:
+        self.business_model.set_rows(types)
+        if types:
+            self.business_list.setCurrentIndex(self.business_model.index(0))
+        self._update_zone()
+
+    def current_business(self) -> BusinessType | None:
+        return self.business_model.business(self.business_list.currentIndex().row())
+
+    def _update_zone(self) -> None:
+        b = self.current_business()
+        override = self.zone_combo.currentData()
+        self.zone_reason.setVisible(override is not None)
+        prio = self.priority_combo.currentData()
+        self.priority_reason.setVisible(prio is not None)
+        c = self.customer
+        manual_vip = self.vip_check.isChecked() and not (c and c.vip_entitled)
+        self.vip_reason.setVisible(manual_vip)
+        if b is None:
+            self.zone_suggestion.setText("—")
+            return
+        s = suggest_zone(b, tier=c.tier if c else None, vip_card=c.vip_card if c else None,
+                         vip=self.vip_check.isChecked(), priority=prio)
+        self.zone_suggestion.setText(f"<b>{s.zone.label}</b>　<span style='color:#555'>{s.reason}</span>")
+
+    def _update_note_count(self) -> None:
+        n = len(self.needs_note.toPlainText())
+        self.note_count.setText(tr(f"需求备注 {n}/{NOTE_MAX} 字"))
+        self.note_count.setStyleSheet(ERROR_STYLE if n > NOTE_MAX else "color: #777;")
+
+    def request(self) -> IssueRequest:
+        b = self.current_business()
+        return IssueRequest(
+            business_code=b.code if b else "",
+            customer_id=self.customer.id if self.customer else None,
+            vip=self.vip_check.isChecked() and not (self.customer and self.customer.vip_entitled),
+            vip_reason=self.vip_reason.text(),
+            priority=self.priority_combo.currentData(),
+            priority_reason=self.priority_reason.text(),
+            needs=tuple(code for code, btn in self.need_buttons.items() if btn.isChecked()),
+            greeting_note=self.greeting.text(),
+            needs_note=self.needs_note.toPlainText(),
+            zone=self.zone_combo.currentData(),
+            zone_reason=self.zone_reason.text(),
+            actor=self.actor,
+        )
+
+    # ------------------------------------------------------------ issue
+
+    def issue(self) -> None:
+        if self._issuing:
+            return
+        if self.current_business() is None:
+            self._show_error(LobbyError("no_business", tr("请先选择业务"), field="business"))
+            return
+        req = self.request()
+        self._issuing = True
+        self.issue_button.setEnabled(False)
+        self.error_label.clear()
+        store = self.store
+
+        def work() -> tuple[IssuedTicket, object]:
+            from lobby_app.lobby import print_ticket
+
+            issued = commands.issue_ticket(store, req)
+            return issued, print_ticket(store, issued, actor=req.actor)
+
+        self.worker.submit(work, self._issued, self._issue_failed)
+
+    def _issued(self, result: tuple[IssuedTicket, object]) -> None:
+        from lobby_app.lobby import PrintOutcome
+
+        issued, outcome = result
+        assert isinstance(outcome, PrintOutcome)
+        self._issuing = False
+        self.issue_button.setEnabled(True)
+        self.last_issued = issued
+        self.result_number.setText(issued.number)
+        color = "#2e7d32" if issued.green_channel else "#222"
+        self.result_number.setStyleSheet(f"color: {color};")
+        flags = ""
+        if issued.vip:
+            flags = tr("【贵宾 · 绿色通道】<br>")
+        elif issued.priority:
+            flags = tr(f"【优先 · {issued.priority.label} · 绿色通道】<br>")
+        ahead = (tr("前面没有人等候") if issued.ahead == 0 else
+                 tr(f"前面 <b>{issued.ahead}</b> 人，预计等候约 <b>{issued.estimated_wait_min}</b> 分钟"))
+        self.result_text.setText(
+            f"{flags}<b>{issued.zone.label}</b>　{issued.business_name}<br>"
+            f"{issued.zone.wait_area}<br>{ahead}"
+        )
+        self._show_print(outcome)
+        self._reset_form()
+        self.refresh_lobby()
+
+    def _show_print(self, outcome: object) -> None:
+        from lobby_app.lobby import PrintOutcome
+
+        assert isinstance(outcome, PrintOutcome)
+        if outcome.ok:
+            self.print_status.setStyleSheet("color: #2e7d32;")
+            self.print_status.setText(tr(f"已打印：{outcome.message}"))
+        else:
+            self.print_status.setStyleSheet(ERROR_STYLE)
+            self.print_status.setText(tr(f"打印失败：{outcome.message}"))
+        self.reprint_button.setEnabled(True)
+
+    def _issue_failed(self, error: object) -> None:
+        self._issuing = False
+        self.issue_button.setEnabled(True)
+        self._show_error(error)
+
+    def reprint(self) -> None:
+        issued = self.last_issued
+        if issued is None:
+            return
+        store = self.store
+
+        def work() -> object:
+            from lobby_app.lobby import print_ticket
+
+            return print_ticket(store, issued, actor=self.actor)
+
+        self.reprint_button.setEnabled(False)
+        self.worker.submit(work, self._show_print, self._show_error)
+
+    def _reset_form(self) -> None:
+        self.zone_combo.setCurrentIndex(0)
+        self.zone_reason.clear()
+        self.vip_reason.clear()
+        self.priority_combo.setCurrentIndex(0)
+        self.priority_reason.clear()
+        for b in self.need_buttons.values():
+            b.setChecked(False)
+        self.greeting.clear()
+        self.needs_note.clear()
+        if self.business_model.rowCount():
+            self.business_list.setCurrentIndex(self.business_model.index(0))
+        self.reset_customer()
+
+    def _show_error(self, error: object) -> None:
+        if isinstance(error, LobbyError):
+            self.error_label.setText(error.message)
+            target = {
+                "greeting_note": self.greeting, "needs_note": self.needs_note,
+                "vip_reason": self.vip_reason, "priority_reason": self.priority_reason,
+                "zone_reason": self.zone_reason, "business": self.business_list,
+                "customer": self.search,
+            }.get(error.field or "")
+            if target is not None:
+                target.setVisible(True)
+                target.setFocus()
+        else:
+            log.exception("desk command failed", exc_info=error if isinstance(error, BaseException) else None)
+            self.error_label.setText(tr(f"操作未完成：{error}。请重试；如反复出现，请联系网点科技人员。"))
+
+    # ------------------------------------------------------------ lobby
+
+    def refresh_lobby(self) -> None:
+        self.worker.submit(lambda: commands.lobby_snapshot(self.store), self._show_lobby,
+                           lambda e: log.warning("lobby refresh failed: %s", e))
+
+    def _show_lobby(self, snap: LobbySnapshot) -> None:
+        self.lobby_snapshot = snap
+        total = sum(len(z.waiting) for z in snap.zones)
+        self.lobby_header.setText(tr(f"今日已取号 <b>{snap.issued_today}</b>　正在等候 <b>{total}</b> 人"))
+        for zq in snap.zones:
+            self.zone_stats[zq.zone].setText(tr(
+                f"{zq.zone.label}：等候 {len(zq.waiting)} 人 · 最长 {zq.longest_wait_min} 分 · "
+                f"预计 {zq.estimated_wait_min} 分 · 开放窗口 {zq.open_windows}"
+            ))
+            self.zone_models[zq.zone].set_rows(zq.waiting)
+        now = datetime.now(UTC).astimezone(self.settings.tz)
+        self.status_label.setText(tr(
+            f"{self.settings.display_name}　营业日 {snap.business_date:%Y-%m-%d}　"
+            f"{now:%H:%M}　数据目录 {self.store.data_dir}"
+        ))
+
+    # ------------------------------------------------------------ settings
+
+    def open_print_settings(self) -> None:
+        from lobby_app.ui.print_settings import PrintSettingsDialog
+
+        dlg = PrintSettingsDialog(self.store, self.settings, self)
+        if dlg.exec():
+            self.settings = commands.settings(self.store)
+
+    def closeEvent(self, event: object) -> None:
+        self._refresh_timer.stop()
+        self.worker.shutdown()
+        super().closeEvent(event)  # type: ignore[arg-type]
+
+
+def _warm_up_printing() -> None:
+    """Load reportlab and register the CJK font before the first customer arrives, so
+    the first ticket prints as fast as the rest."""
+    from lobby_app.printing.fonts import cjk_font
+    from lobby_app.printing.ticket import render_ticket_pdf  # noqa: F401
+
+    cjk_font()
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

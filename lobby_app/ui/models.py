@@ -1,0 +1,133 @@
+"""Qt item models over the store's views: customers found, the business list, a zone's queue."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtGui import QBrush, QColor
+
+from lobby_app.core.business import BusinessType
+from lobby_app.core.i18n import tr
+from lobby_app.store.views import CustomerView, QueueEntry
+
+Index = QModelIndex | QPersistentModelIndex
+GREEN = QColor("#e3f4e6")
+VIP_GOLD = QColor("#fbf1d8")
+
+
+class CustomerModel(QAbstractTableModel):
+    HEADERS = (tr("客户号"), tr("姓名"), tr("证件号"), tr("手机号"), tr("层级"), tr("贵宾卡"),
+               tr("潜在"), tr("客户经理"))
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: list[CustomerView] = []
+
+    def set_rows(self, rows: Sequence[CustomerView]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def customer(self, row: int) -> CustomerView | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        c = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            card = ""
+            if c.vip_card:
+                card = c.vip_card.label + (tr("(特批)") if c.vip_special else "")
+            return (c.customer_no, c.name, c.masked_id, c.masked_phone, c.tier.label, card,
+                    tr("潜在") if c.prospect else "", c.manager)[col]
+        if role == Qt.ItemDataRole.BackgroundRole and c.vip_entitled:
+            return QBrush(VIP_GOLD)
+        return None
+
+
+class BusinessModel(QAbstractListModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: list[BusinessType] = []
+
+    def set_rows(self, rows: Sequence[BusinessType]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def business(self, row: int) -> BusinessType | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def data(self, index: Index, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        b = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            key = f"{index.row() + 1}  " if index.row() < 9 else "    "
+            return f"{key}{b.name}　[{b.zone.short_label}]"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return tr(f"{b.name}：通常在{b.zone.label}办理，约{b.service_minutes:g}分钟")
+        return None
+
+
+class QueueModel(QAbstractTableModel):
+    HEADERS = (tr("号码"), tr("业务"), tr("已等(分)"), tr("标记"))
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: list[QueueEntry] = []
+
+    def set_rows(self, rows: Sequence[QueueEntry]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        e = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            flags = []
+            if e.vip:
+                flags.append(tr("贵宾"))
+            if e.priority:
+                flags.append(tr(f"优先·{e.priority.label}"))
+            return (e.number, e.business_name, str(e.waited_min), " ".join(flags))[index.column()]
+        if role == Qt.ItemDataRole.BackgroundRole and e.green_channel:
+            return QBrush(GREEN)
+        return None
