@@ -40,7 +40,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def directory_store(store: Store) -> Store:
     from lobby_app.core.customer_csv import parse_customer_csv
-
     from lobby_app.store.directory import import_records
 
     report = import_records(

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
@@ -135,11 +133,28 @@ class _Layout:
                 value, side, y = args
                 assert isinstance(value, str) and isinstance(side, float)
                 assert isinstance(y, float | int)
-                widget = QrCodeWidget(value, barLevel="M")
-                x0, y0, x1, y1 = widget.getBounds()
-                d = Drawing(side, side, transform=[side / (x1 - x0), 0, 0, side / (y1 - y0), 0, 0])
-                d.add(widget)
-                renderPDF.draw(d, canvas, (PAGE_W - side) / 2, height - y - side)
+                _draw_qr(canvas, value, (PAGE_W - side) / 2, height - y - side, side)
+
+
+def _draw_qr(canvas: Canvas, value: str, x: float, y: float, side: float) -> None:
+    """Draw the QR modules as plain filled squares: no font resource enters the PDF."""
+    group = QrCodeWidget(value, barLevel="M").draw()
+    x0, y0, x1, y1 = group.getBounds()
+    scale = side / max(x1 - x0, y1 - y0)
+    canvas.saveState()
+    canvas.setFillColorRGB(0, 0, 0)
+    for shape in group.contents:
+        if getattr(shape, "fillColor", None) is None:
+            continue  # the quiet-zone background
+        canvas.rect(
+            x + (shape.x - x0) * scale,
+            y + (shape.y - y0) * scale,
+            shape.width * scale,
+            shape.height * scale,
+            stroke=0,
+            fill=1,
+        )
+    canvas.restoreState()
 
 
 def render_ticket_pdf(ticket: TicketPrint) -> bytes:

@@ -454,14 +454,22 @@ class DeskWindow(QMainWindow):
             self.business_list.setCurrentIndex(self.business_model.index(0))
         self._update_zone()
 
+    def chosen_zone(self) -> Zone | None:
+        data = self.zone_combo.currentData()  # Qt hands enum data back as plain str
+        return Zone(data) if data else None
+
+    def chosen_priority(self) -> PriorityKind | None:
+        data = self.priority_combo.currentData()
+        return PriorityKind(data) if data else None
+
     def current_business(self) -> BusinessType | None:
         return self.business_model.business(self.business_list.currentIndex().row())
 
     def _update_zone(self) -> None:
         b = self.current_business()
-        override = self.zone_combo.currentData()
+        override = self.chosen_zone()
         self.zone_reason.setVisible(override is not None)
-        prio = self.priority_combo.currentData()
+        prio = self.chosen_priority()
         self.priority_reason.setVisible(prio is not None)
         c = self.customer
         manual_vip = self.vip_check.isChecked() and not (c and c.vip_entitled)
@@ -485,12 +493,12 @@ class DeskWindow(QMainWindow):
             customer_id=self.customer.id if self.customer else None,
             vip=self.vip_check.isChecked() and not (self.customer and self.customer.vip_entitled),
             vip_reason=self.vip_reason.text(),
-            priority=self.priority_combo.currentData(),
+            priority=self.chosen_priority(),
             priority_reason=self.priority_reason.text(),
             needs=tuple(code for code, btn in self.need_buttons.items() if btn.isChecked()),
             greeting_note=self.greeting.text(),
             needs_note=self.needs_note.toPlainText(),
-            zone=self.zone_combo.currentData(),
+            zone=self.chosen_zone(),
             zone_reason=self.zone_reason.text(),
             actor=self.actor,
         )

@@ -1,0 +1,197 @@
+"""The lobby desk driven from the keyboard, offscreen, on a real store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from lobby_app.core.demo_data import SHOWCASE
+from lobby_app.core.zones import Zone
+from lobby_app.models import Ticket
+from lobby_app.store import Store, commands
+from lobby_app.store.demo import seed_demo
+from lobby_app.ui.app import build_desk, qt_app
+from lobby_app.ui.desk import DeskWindow
+from lobby_app.ui.models import BusinessModel, CustomerModel, QueueModel
+
+_TEMPLATE: dict[str, Path] = {}
+
+
+@pytest.fixture
+def store(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """A demo branch (seeded once per session, copied for each test)."""
+    import shutil
+
+    if "dir" not in _TEMPLATE:
+        base = tmp_path_factory.mktemp("demo-template")
+        s = Store.open(base)
+        seed_demo(s, customers=300)
+        s.close()
+        _TEMPLATE["dir"] = base
+    data = tmp_path / "data"
+    shutil.copytree(_TEMPLATE["dir"], data)
+    s = Store.open(data)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def desk(qtbot: QtBot, store: Store) -> DeskWindow:
+    qt_app()
+    w = build_desk(store)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.business_model.rowCount() > 0)
+    qtbot.waitUntil(lambda: not w.worker.busy)
+    return w
+
+
+def tickets(store: Store) -> list[Ticket]:
+    with store.read() as s:
+        return list(s.scalars(select(Ticket).where(Ticket.status == "waiting")))
+
+
+def issued(qtbot: QtBot, desk: DeskWindow, before: int) -> None:
+    qtbot.waitUntil(
+        lambda: len(tickets(desk.store)) == before + 1 and not desk._issuing, timeout=10_000
+    )
+
+
+def test_walk_in_in_three_keystrokes(qtbot: QtBot, desk: DeskWindow) -> None:
+    assert desk.search.hasFocus() or desk.focusWidget() is desk.search
+    qtbot.keyClick(desk.search, Qt.Key.Key_Return)  # 1: walk-in, focus to businesses
+    assert desk.walk_in and desk.business_list.hasFocus()
+    qtbot.keyClick(desk.business_list, Qt.Key.Key_1)  # 2: first business
+    qtbot.keyClick(desk.business_list, Qt.Key.Key_Return)  # 3: issue
+    issued(qtbot, desk, 0)
+    (t,) = tickets(desk.store)
+    assert (t.number, t.zone, t.customer_id, t.business_code) == (
+        "A001",
+        "closed_counter",
+        None,
+        "cash",
+    )
+    assert desk.result_number.text() == "A001"
+    assert "封闭式柜台服务区" in desk.result_text.text()
+    assert "已打印" in desk.print_status.text()
+    assert (desk.store.data_dir / "tickets").glob("*A001.pdf")
+    qtbot.waitUntil(lambda: desk.search.hasFocus())  # ready for the next customer
+
+
+def test_find_vip_by_initials_and_issue(qtbot: QtBot, desk: DeskWindow) -> None:
+    qtbot.keyClicks(desk.search, "oymh")
+    qtbot.keyClick(desk.search, Qt.Key.Key_Return)  # may arrive before the results do
+    qtbot.waitUntil(lambda: desk.customer is not None)
+    assert desk.customer is not None and desk.customer.customer_no == SHOWCASE["vip_black_gold"]
+    # the detail card shows the notes of earlier visits (seeded by the demo)
+    qtbot.waitUntil(lambda: "以往来访" in desk.detail.text() and "存款到期" in desk.detail.text())
+    assert "欧阳先生" in desk.detail.text()
+    assert "517X" in desk.detail.text() or "*" * 14 in desk.detail.text()
+    assert desk.vip_check.isChecked() and "自动" in desk.vip_check.text()
+    assert "贵宾客户服务区" in desk.zone_suggestion.text()
+    desk.need_buttons["wealth"].setChecked(True)
+    desk.greeting.setText("带家人同来")
+    qtbot.keyClick(desk.business_list, Qt.Key.Key_Return)
+    issued(qtbot, desk, 0)
+    (t,) = tickets(desk.store)
+    assert (t.number, t.zone, t.vip, t.green_channel) == ("V001", "vip", True, True)
+    assert [n.tag for n in t.needs] == ["wealth"] and t.greeting_note == "带家人同来"
+    assert "贵宾" in desk.result_text.text()
+
+
+def test_up_down_choose_among_results(qtbot: QtBot, desk: DeskWindow) -> None:
+    qtbot.keyClicks(desk.search, "oy")  # QTest cannot type CJK; pinyin is what people type
+    qtbot.waitUntil(lambda: desk.customer_model.rowCount() >= 2)
+    qtbot.keyClick(desk.search, Qt.Key.Key_Down)
+    second = desk.customer_model.customer(1)
+    qtbot.keyClick(desk.search, Qt.Key.Key_Return)
+    assert desk.customer == second
+
+
+def test_zone_override_recorded(qtbot: QtBot, desk: DeskWindow) -> None:
+    qtbot.keyClick(desk.search, Qt.Key.Key_F2)
+    desk.zone_combo.setCurrentIndex(desk.zone_combo.findData(Zone.OPEN_COUNTER))
+    assert desk.zone_reason.isVisibleTo(desk)
+    desk.zone_reason.setText("高柜排长队")
+    qtbot.keyClick(desk.business_list, Qt.Key.Key_Return)
+    issued(qtbot, desk, 0)
+    (t,) = tickets(desk.store)
+    assert (t.zone, t.suggested_zone, t.zone_override_reason) == (
+        "open_counter",
+        "closed_counter",
+        "高柜排长队",
+    )
+
+
+def test_priority_other_without_reason_is_refused(qtbot: QtBot, desk: DeskWindow) -> None:
+    qtbot.keyClick(desk.search, Qt.Key.Key_Return)
+    desk.priority_combo.setCurrentIndex(desk.priority_combo.count() - 1)  # 其他
+    desk.needs_note.setPlainText("想问问理财")
+    qtbot.keyClick(desk.business_list, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "优先原因" in desk.error_label.text())
+    assert tickets(desk.store) == []
+    assert desk.needs_note.toPlainText() == "想问问理财"  # nothing typed is lost
+    assert desk.priority_reason.hasFocus()
+    desk.priority_reason.setText("行动不便")
+    qtbot.keyClick(desk.priority_reason, Qt.Key.Key_Return)  # not wired: use the button
+    qtbot.mouseClick(desk.issue_button, Qt.MouseButton.LeftButton)
+    issued(qtbot, desk, 0)
+    (t,) = tickets(desk.store)
+    assert (t.priority, t.priority_reason, t.green_channel) == ("other", "行动不便", True)
+
+
+def test_overlong_note_refused_and_kept(qtbot: QtBot, desk: DeskWindow) -> None:
+    qtbot.keyClick(desk.search, Qt.Key.Key_Return)
+    desk.needs_note.setPlainText("长" * 11_000)
+    assert "11000/500" in desk.note_count.text()
+    qtbot.mouseClick(desk.issue_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "最多500字" in desk.error_label.text())
+    assert tickets(desk.store) == [] and len(desk.needs_note.toPlainText()) == 11_000
+
+
+def test_lobby_panel_shows_green_channel_first(qtbot: QtBot, desk: DeskWindow) -> None:
+    from lobby_app.core.business import PriorityKind
+    from lobby_app.store.commands import IssueRequest
+
+    commands.issue_ticket(desk.store, IssueRequest("cash"))
+    commands.issue_ticket(desk.store, IssueRequest("cash", priority=PriorityKind.PREGNANT))
+    desk.refresh_lobby()
+    model = desk.zone_models[Zone.CLOSED_COUNTER]
+    qtbot.waitUntil(lambda: model.rowCount() == 2)
+    assert model.index(0, 0).data() == "A002" and "孕妇" in model.index(0, 3).data()
+    assert model.index(1, 0).data() == "A001"
+    assert "等候 2 人" in desk.zone_stats[Zone.CLOSED_COUNTER].text()
+
+
+def test_printer_failure_keeps_ticket_and_reprints(qtbot: QtBot, desk: DeskWindow) -> None:
+    commands.change_settings(
+        desk.store, {"print_kind": "printer", "printer": "NoSuchPrinter"}, actor="test"
+    )
+    qtbot.keyClick(desk.search, Qt.Key.Key_Return)
+    qtbot.keyClick(desk.business_list, Qt.Key.Key_Return)
+    issued(qtbot, desk, 0)
+    assert "打印失败" in desk.print_status.text() and "重打" in desk.print_status.text()
+    assert desk.result_number.text() == "A001"  # the ticket stands
+    commands.change_settings(desk.store, {"print_kind": "folder"}, actor="test")
+    qtbot.mouseClick(desk.reprint_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: desk.print_status.text().startswith("已打印"))
+    assert list((desk.store.data_dir / "tickets").glob("*A001.pdf"))
+
+
+def test_models(qtmodeltester, store: Store) -> None:  # type: ignore[no-untyped-def]
+    cm = CustomerModel()
+    cm.set_rows(commands.lookup_customers(store, "zs"))
+    qtmodeltester.check(cm)
+    bm = BusinessModel()
+    bm.set_rows(commands.business_types(store))
+    qtmodeltester.check(bm)
+    commands.issue_ticket(store, commands.IssueRequest("cash"))
+    qm = QueueModel()
+    qm.set_rows(commands.lobby_snapshot(store).zone(Zone.CLOSED_COUNTER).waiting)
+    qtmodeltester.check(qm)
+    assert qm.rowCount() == 1
