@@ -6,4 +6,5 @@ bash scripts/setup.sh
 bash scripts/test-services.sh
 export QT_QPA_PLATFORM=offscreen
 .venv/bin/ruff check lobby_app tests bench
+.venv/bin/ruff format --check --quiet lobby_app tests bench
 .venv/bin/python -m pytest "$@"

@@ -88,8 +88,18 @@ MALE = "伟强磊军洋勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊
 FEMALE = "芳娜敏静丽艳娟霞秀英玲桂兰婷雪慧莹晶佳琳燕倩颖梅月萍红洁琴云欣怡雯"
 # Long-standing district codes (Shanghai's central districts, Beijing's Dongcheng/Xicheng/
 # Chaoyang): codes created later fail the birth-place check for older birth dates.
-AREAS = ("310101", "310104", "310105", "310106", "310107", "310109", "310110", "110101",
-         "110102", "110105")
+AREAS = (
+    "310101",
+    "310104",
+    "310105",
+    "310106",
+    "310107",
+    "310109",
+    "310110",
+    "110101",
+    "110102",
+    "110105",
+)
 MOBILE = (
     "134",
     "135",

@@ -19,8 +19,15 @@ from lobby_app.ui.desk import DeskWindow
 
 log = logging.getLogger(__name__)
 
-CJK_FAMILIES = ("Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "Source Han Sans SC",
-                "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei")
+CJK_FAMILIES = (
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "SimHei",
+)
 
 
 def use_chinese_font(app: QApplication) -> str | None:

@@ -73,8 +73,9 @@ class DeskWindow(QMainWindow):
         self._refresh_timer = QTimer(self, interval=REFRESH_MS)
         self._refresh_timer.timeout.connect(self.refresh_lobby)
         self._refresh_timer.start()
-        self.worker.submit(lambda: commands.business_types(store), self._set_businesses,
-                           self._show_error)
+        self.worker.submit(
+            lambda: commands.business_types(store), self._set_businesses, self._show_error
+        )
         self.refresh_lobby()
         self.worker.submit(_warm_up_printing, None, lambda e: log.warning("printing: %s", e))
         self.search.setFocus()
@@ -121,7 +122,9 @@ class DeskWindow(QMainWindow):
         self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.results.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.results.verticalHeader().hide()
-        self.results.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.results.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
         self.results.horizontalHeader().setStretchLastSection(True)
         self.results.doubleClicked.connect(lambda idx: self.pick_customer(idx.row()))
         lay.addWidget(self.results, 3)
@@ -131,7 +134,9 @@ class DeskWindow(QMainWindow):
         row.addWidget(self.walk_in_button)
         row.addStretch()
         lay.addLayout(row)
-        self.detail = QLabel(tr("请输入查询条件识别客户；无记录的客户按 Enter 或 F2 作为散客办理。"))
+        self.detail = QLabel(
+            tr("请输入查询条件识别客户；无记录的客户按 Enter 或 F2 作为散客办理。")
+        )
         self.detail.setWordWrap(True)
         self.detail.setTextFormat(Qt.TextFormat.RichText)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -367,8 +372,11 @@ class DeskWindow(QMainWindow):
         if not text.strip():
             self._show_results(seq, [])
             return
-        self.worker.submit(lambda: commands.lookup_customers(self.store, text),
-                           lambda rows: self._show_results(seq, rows), self._show_error)
+        self.worker.submit(
+            lambda: commands.lookup_customers(self.store, text),
+            lambda rows: self._show_results(seq, rows),
+            self._show_error,
+        )
 
     def _show_results(self, seq: int, rows: list[CustomerView]) -> None:
         if seq != self._search_seq:
@@ -380,8 +388,11 @@ class DeskWindow(QMainWindow):
         if self._pick_when_found:
             self._pick_when_found = False
             if rows:
-                self.pick_customer(0 if self.results.currentIndex().row() < 0
-                                   else self.results.currentIndex().row())
+                self.pick_customer(
+                    0
+                    if self.results.currentIndex().row() < 0
+                    else self.results.currentIndex().row()
+                )
             else:
                 self.choose_walk_in()
 
@@ -392,8 +403,11 @@ class DeskWindow(QMainWindow):
         self.customer = c
         self.walk_in = False
         self._show_customer(c)
-        self.worker.submit(lambda: commands.customer_detail(self.store, c.id, actor=self.actor),
-                           self._show_customer, self._show_error)
+        self.worker.submit(
+            lambda: commands.customer_detail(self.store, c.id, actor=self.actor),
+            self._show_customer,
+            self._show_error,
+        )
         self._after_identify()
 
     def choose_walk_in(self) -> None:
@@ -418,12 +432,16 @@ class DeskWindow(QMainWindow):
         if self.customer is None or c.id != self.customer.id:
             return
         self.customer = c
-        card = c.vip_card.label + (tr("(特批)") if c.vip_special else "") if c.vip_card else tr("无")
+        card = (
+            c.vip_card.label + (tr("(特批)") if c.vip_special else "") if c.vip_card else tr("无")
+        )
         self.who.setText(tr(f"客户：{c.salutation}  {c.customer_no}  {c.tier.label}"))
         lines = [
             f"<b style='font-size:14pt'>{c.salutation}</b>　{c.customer_no}",
-            tr(f"层级：<b>{c.tier.label}</b>　贵宾卡：{card}"
-               f"{'　<b style=color:#1565c0>潜在客户</b>' if c.prospect else ''}"),
+            tr(
+                f"层级：<b>{c.tier.label}</b>　贵宾卡：{card}"
+                f"{'　<b style=color:#1565c0>潜在客户</b>' if c.prospect else ''}"
+            ),
             tr(f"证件：{c.masked_id or '—'}　手机：{c.masked_phone or '—'}"),
             tr(f"客户经理：{c.manager or '未分配'}"),
         ]
@@ -477,9 +495,16 @@ class DeskWindow(QMainWindow):
         if b is None:
             self.zone_suggestion.setText("—")
             return
-        s = suggest_zone(b, tier=c.tier if c else None, vip_card=c.vip_card if c else None,
-                         vip=self.vip_check.isChecked(), priority=prio)
-        self.zone_suggestion.setText(f"<b>{s.zone.label}</b>　<span style='color:#555'>{s.reason}</span>")
+        s = suggest_zone(
+            b,
+            tier=c.tier if c else None,
+            vip_card=c.vip_card if c else None,
+            vip=self.vip_check.isChecked(),
+            priority=prio,
+        )
+        self.zone_suggestion.setText(
+            f"<b>{s.zone.label}</b>　<span style='color:#555'>{s.reason}</span>"
+        )
 
     def _update_note_count(self) -> None:
         n = len(self.needs_note.toPlainText())
@@ -541,8 +566,13 @@ class DeskWindow(QMainWindow):
             flags = tr("【贵宾 · 绿色通道】<br>")
         elif issued.priority:
             flags = tr(f"【优先 · {issued.priority.label} · 绿色通道】<br>")
-        ahead = (tr("前面没有人等候") if issued.ahead == 0 else
-                 tr(f"前面 <b>{issued.ahead}</b> 人，预计等候约 <b>{issued.estimated_wait_min}</b> 分钟"))
+        ahead = (
+            tr("前面没有人等候")
+            if issued.ahead == 0
+            else tr(
+                f"前面 <b>{issued.ahead}</b> 人，预计等候约 <b>{issued.estimated_wait_min}</b> 分钟"
+            )
+        )
         self.result_text.setText(
             f"{flags}<b>{issued.zone.label}</b>　{issued.business_name}<br>"
             f"{issued.zone.wait_area}<br>{ahead}"
@@ -600,39 +630,55 @@ class DeskWindow(QMainWindow):
         if isinstance(error, LobbyError):
             self.error_label.setText(error.message)
             target = {
-                "greeting_note": self.greeting, "needs_note": self.needs_note,
-                "vip_reason": self.vip_reason, "priority_reason": self.priority_reason,
-                "zone_reason": self.zone_reason, "business": self.business_list,
+                "greeting_note": self.greeting,
+                "needs_note": self.needs_note,
+                "vip_reason": self.vip_reason,
+                "priority_reason": self.priority_reason,
+                "zone_reason": self.zone_reason,
+                "business": self.business_list,
                 "customer": self.search,
             }.get(error.field or "")
             if target is not None:
                 target.setVisible(True)
                 target.setFocus()
         else:
-            log.exception("desk command failed", exc_info=error if isinstance(error, BaseException) else None)
-            self.error_label.setText(tr(f"操作未完成：{error}。请重试；如反复出现，请联系网点科技人员。"))
+            log.exception(
+                "desk command failed", exc_info=error if isinstance(error, BaseException) else None
+            )
+            self.error_label.setText(
+                tr(f"操作未完成：{error}。请重试；如反复出现，请联系网点科技人员。")
+            )
 
     # ------------------------------------------------------------ lobby
 
     def refresh_lobby(self) -> None:
-        self.worker.submit(lambda: commands.lobby_snapshot(self.store), self._show_lobby,
-                           lambda e: log.warning("lobby refresh failed: %s", e))
+        self.worker.submit(
+            lambda: commands.lobby_snapshot(self.store),
+            self._show_lobby,
+            lambda e: log.warning("lobby refresh failed: %s", e),
+        )
 
     def _show_lobby(self, snap: LobbySnapshot) -> None:
         self.lobby_snapshot = snap
         total = sum(len(z.waiting) for z in snap.zones)
-        self.lobby_header.setText(tr(f"今日已取号 <b>{snap.issued_today}</b>　正在等候 <b>{total}</b> 人"))
+        self.lobby_header.setText(
+            tr(f"今日已取号 <b>{snap.issued_today}</b>　正在等候 <b>{total}</b> 人")
+        )
         for zq in snap.zones:
-            self.zone_stats[zq.zone].setText(tr(
-                f"{zq.zone.label}：等候 {len(zq.waiting)} 人 · 最长 {zq.longest_wait_min} 分 · "
-                f"预计 {zq.estimated_wait_min} 分 · 开放窗口 {zq.open_windows}"
-            ))
+            self.zone_stats[zq.zone].setText(
+                tr(
+                    f"{zq.zone.label}：等候 {len(zq.waiting)} 人 · 最长 {zq.longest_wait_min} 分 · "
+                    f"预计 {zq.estimated_wait_min} 分 · 开放窗口 {zq.open_windows}"
+                )
+            )
             self.zone_models[zq.zone].set_rows(zq.waiting)
         now = datetime.now(UTC).astimezone(self.settings.tz)
-        self.status_label.setText(tr(
-            f"{self.settings.display_name}　营业日 {snap.business_date:%Y-%m-%d}　"
-            f"{now:%H:%M}　数据目录 {self.store.data_dir}"
-        ))
+        self.status_label.setText(
+            tr(
+                f"{self.settings.display_name}　营业日 {snap.business_date:%Y-%m-%d}　"
+                f"{now:%H:%M}　数据目录 {self.store.data_dir}"
+            )
+        )
 
     # ------------------------------------------------------------ settings
 

@@ -24,8 +24,16 @@ VIP_GOLD = QColor("#fbf1d8")
 
 
 class CustomerModel(QAbstractTableModel):
-    HEADERS = (tr("客户号"), tr("姓名"), tr("证件号"), tr("手机号"), tr("层级"), tr("贵宾卡"),
-               tr("潜在"), tr("客户经理"))
+    HEADERS = (
+        tr("客户号"),
+        tr("姓名"),
+        tr("证件号"),
+        tr("手机号"),
+        tr("层级"),
+        tr("贵宾卡"),
+        tr("潜在"),
+        tr("客户经理"),
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -59,8 +67,16 @@ class CustomerModel(QAbstractTableModel):
             card = ""
             if c.vip_card:
                 card = c.vip_card.label + (tr("(特批)") if c.vip_special else "")
-            return (c.customer_no, c.name, c.masked_id, c.masked_phone, c.tier.label, card,
-                    tr("潜在") if c.prospect else "", c.manager)[col]
+            return (
+                c.customer_no,
+                c.name,
+                c.masked_id,
+                c.masked_phone,
+                c.tier.label,
+                card,
+                tr("潜在") if c.prospect else "",
+                c.manager,
+            )[col]
         if role == Qt.ItemDataRole.BackgroundRole and c.vip_entitled:
             return QBrush(VIP_GOLD)
         return None

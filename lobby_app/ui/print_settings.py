@@ -63,7 +63,9 @@ class PrintSettingsDialog(QDialog):
         row.addWidget(browse)
         grid.addLayout(row, 1, 1)
         grid.addWidget(self.to_none, 2, 0)
-        {"printer": self.to_printer, "none": self.to_none}.get(st.print_kind, self.to_folder).setChecked(True)
+        {"printer": self.to_printer, "none": self.to_none}.get(
+            st.print_kind, self.to_folder
+        ).setChecked(True)
         if not self.printer.count():
             self.to_printer.setEnabled(False)
             self.printer.setPlaceholderText(tr("本机没有可用的打印机"))
@@ -71,8 +73,9 @@ class PrintSettingsDialog(QDialog):
         self.error.setStyleSheet("color: #b00020;")
         self.error.setWordWrap(True)
         grid.addWidget(self.error, 3, 0, 1, 2)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         grid.addWidget(buttons, 4, 0, 1, 2)

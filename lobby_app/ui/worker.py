@@ -39,7 +39,9 @@ class Worker(QObject):
         return bool(self._pending)
 
     def submit(
-        self, fn: Callable[[], Any], on_done: Callback | None = None,
+        self,
+        fn: Callable[[], Any],
+        on_done: Callback | None = None,
         on_error: Callback | None = None,
     ) -> int:
         job = next(self._ids)

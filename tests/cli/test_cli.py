@@ -131,11 +131,15 @@ def test_demo_twice_changes_nothing(tmp_path: Path) -> None:
 
 def test_business_table_is_configurable(tmp_path: Path) -> None:
     f = tmp_path / "b.csv"
-    f.write_text("code,name,zone,service_minutes\ncash,现金业务,closed_counter,5\n"
-                 "gold,贵金属,vip,20\n", encoding="utf-8")
+    f.write_text(
+        "code,name,zone,service_minutes\ncash,现金业务,closed_counter,5\ngold,贵金属,vip,20\n",
+        encoding="utf-8",
+    )
     _, doc, _ = run(tmp_path / "d", "business-types", "--load", str(f))
     assert [(b["code"], b["zone"]) for b in doc["business_types"]] == [
-        ("cash", "closed_counter"), ("gold", "vip")]
+        ("cash", "closed_counter"),
+        ("gold", "vip"),
+    ]
     rc, doc, _ = run(tmp_path / "d", "ticket", "--business", "card", ok=False)
     assert doc["error"] == "unknown_business"  # deactivated, not deleted
     f.write_text("code,name,zone,service_minutes\ncash,现金,moon,5\n", encoding="utf-8")
