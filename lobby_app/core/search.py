@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pypinyin import Style, lazy_pinyin
-
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"^[a-zA-Z]+$")
 _ID_LIKE = re.compile(r"^\d{17}[\dXx]$")
@@ -19,6 +17,10 @@ _ID_LIKE = re.compile(r"^\d{17}[\dXx]$")
 
 def name_pinyin(name: str) -> tuple[str, str]:
     """Full pinyin and initials of a Chinese name, lower case, no tones: 张三 -> zhangsan, zs."""
+    # Imported here: pypinyin's dictionaries cost half a second and ~60 MB, and only
+    # loading the directory needs them, not the desk's lookups.
+    from pypinyin import Style, lazy_pinyin
+
     syllables = [s.lower() for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore")]
     syllables = [re.sub(r"[^a-z]", "", s.replace("ü", "v")) for s in syllables]
     syllables = [s for s in syllables if s]
