@@ -13,6 +13,8 @@ APT_PACKAGES=(
   libxcb-randr0 libxcb-xfixes0 libxcb-sync1 libxcb-xinerama0
   # Chinese font for the screen and the PDFs, PDF read-back, a virtual screen
   fonts-wqy-zenhei poppler-utils poppler-data xvfb xauth
+  # reads the QR code on rendered tickets back in the tests
+  zbar-tools
   # a real print system with a PDF printer, so printing is tested through CUPS itself
   cups cups-client cups-pdf
 )

@@ -11,10 +11,6 @@ import hmac
 import re
 from dataclasses import dataclass
 
-import phonenumbers
-from stdnum.cn import ric
-from stdnum.exceptions import ValidationError
-
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
 
@@ -31,6 +27,9 @@ class IdNumber:
 
 def validate_id_number(value: str, *, field: str = "id_number") -> IdNumber:
     """A mainland resident ID number (18 digits, checksum verified)."""
+    from stdnum.cn import ric  # loaded on first use: the desk's lookups never need it
+    from stdnum.exceptions import ValidationError
+
     raw = re.sub(r"\s", "", value).upper()
     if len(raw) != 18:
         raise LobbyError(
@@ -66,6 +65,8 @@ class Phone:
 
 def validate_phone(value: str, *, field: str = "phone") -> Phone:
     """A mainland China phone number (mobile or fixed line with area code)."""
+    import phonenumbers  # loaded on first use: its metadata slows every start-up
+
     raw = value.strip()
     try:
         parsed = phonenumbers.parse(raw, "CN")

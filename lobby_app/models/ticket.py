@@ -56,7 +56,7 @@ class Ticket(Base):
     print_error: Mapped[str] = mapped_column(String(500), default="")
 
     needs: Mapped[list[TicketNeed]] = relationship(
-        back_populates="ticket", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="ticket", cascade="all, delete-orphan"
     )
 
     __table_args__ = (

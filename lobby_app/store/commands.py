@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from lobby_app.core.business import (
     BusinessType,
@@ -129,7 +129,12 @@ def _recent_notes(
     from sqlalchemy.orm import aliased
 
     t = aliased(Ticket, ranked)
-    rows = s.execute(select(t).where(ranked.c.rn <= per_customer).order_by(t.issued_at.desc()))
+    rows = s.execute(
+        select(t)
+        .where(ranked.c.rn <= per_customer)
+        .order_by(t.issued_at.desc())
+        .options(selectinload(t.needs))
+    )
     out: dict[str, list[VisitNote]] = {}
     for (ticket,) in rows:
         if not (ticket.greeting_note or ticket.needs_note or ticket.needs):
@@ -295,14 +300,37 @@ def _open_windows(s: Session, zone: Zone) -> int:
     return sum(1 for zones in counters if zone.value in zones.split(","))
 
 
-def _zone_waiting(s: Session, bdate: date, zone: Zone) -> list[Ticket]:
-    return list(
-        s.scalars(
-            select(Ticket).where(
-                Ticket.business_date == bdate, Ticket.zone == zone.value, Ticket.status == "waiting"
-            )
+@dataclass(frozen=True)
+class _WaitingRow:
+    id: str
+    number: str
+    green_channel: bool
+    issued_at: datetime
+    day_seq: int
+    business_code: str
+    vip: bool
+    priority: str | None
+    tier: str | None
+
+
+def _zone_waiting(s: Session, bdate: date, zone: Zone) -> list[_WaitingRow]:
+    """A zone's waiting tickets as plain rows: only the columns the queue order needs."""
+    rows = s.execute(
+        select(
+            Ticket.id,
+            Ticket.number,
+            Ticket.green_channel,
+            Ticket.issued_at,
+            Ticket.day_seq,
+            Ticket.business_code,
+            Ticket.vip,
+            Ticket.priority,
+            Ticket.tier,
+        ).where(
+            Ticket.business_date == bdate, Ticket.zone == zone.value, Ticket.status == "waiting"
         )
     )
+    return [_WaitingRow(*r) for r in rows]
 
 
 def _zone_streak(s: Session, bdate: date, zone: Zone) -> int:
@@ -317,8 +345,8 @@ def _zone_streak(s: Session, bdate: date, zone: Zone) -> int:
     return green_streak(reversed(calls))
 
 
-def _as_waiting(t: Ticket) -> Waiting:
-    return Waiting(t.id, t.number, Zone(t.zone), t.green_channel, t.issued_at, t.day_seq)
+def _as_waiting(t: _WaitingRow, zone: Zone) -> Waiting:
+    return Waiting(t.id, t.number, zone, t.green_channel, t.issued_at, t.day_seq)
 
 
 def issue_ticket(store: Store, req: IssueRequest, *, now: datetime | None = None) -> IssuedTicket:
@@ -336,10 +364,14 @@ def issue_ticket(store: Store, req: IssueRequest, *, now: datetime | None = None
     now = now or utcnow()
     with store.write() as s:
         st = load_settings(s)
-        btype = find_business(
-            req.business_code,
-            [business_from_row(r) for r in s.scalars(select(BusinessTypeRow))],
-        )
+        row = s.get(BusinessTypeRow, req.business_code)
+        if row is not None and row.active:
+            btype = business_from_row(row)
+        else:  # the error lists the codes that do exist
+            btype = find_business(
+                req.business_code,
+                [business_from_row(r) for r in s.scalars(select(BusinessTypeRow))],
+            )
         cust: Customer | None = None
         if req.customer_id:
             cust = s.get(Customer, req.customer_id)
@@ -393,7 +425,7 @@ def issue_ticket(store: Store, req: IssueRequest, *, now: datetime | None = None
         s.flush()
         waiting = _zone_waiting(s, bdate, zone)
         order = order_queue(
-            [_as_waiting(t) for t in waiting], _zone_streak(s, bdate, zone), st.queue_policy
+            [_as_waiting(t, zone) for t in waiting], _zone_streak(s, bdate, zone), st.queue_policy
         )
         ahead_ids = [w.ticket_id for w in order[: [w.ticket_id for w in order].index(ticket.id)]]
         minutes = _service_minutes(s)
@@ -544,7 +576,9 @@ def lobby_snapshot(store: Store, *, now: datetime | None = None) -> LobbySnapsho
             waiting = _zone_waiting(s, bdate, zone)
             by_id = {t.id: t for t in waiting}
             order = order_queue(
-                [_as_waiting(t) for t in waiting], _zone_streak(s, bdate, zone), st.queue_policy
+                [_as_waiting(t, zone) for t in waiting],
+                _zone_streak(s, bdate, zone),
+                st.queue_policy,
             )
             entries = []
             for pos, w in enumerate(order):

@@ -115,3 +115,15 @@ def test_page_is_one_page(tmp_path: Path, ahead: int) -> None:
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert re.search(r"Pages:\s+1\b", info)
     assert "排队票 V003" in info
+
+
+def test_qr_code_scans_back_to_the_ticket_id(tmp_path: Path) -> None:
+    t = ticket()
+    pdf = write_ticket_pdf(t, tmp_path / "q.pdf")
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "150", "-singlefile", str(pdf), str(tmp_path / "q")], check=True
+    )
+    out = subprocess.run(
+        ["zbarimg", "-q", "--raw", str(tmp_path / "q.png")], capture_output=True, text=True
+    ).stdout.strip()
+    assert out == t.ticket_id.upper()
