@@ -349,6 +349,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader (e.g. `| head`) went away: not our error
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

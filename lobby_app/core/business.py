@@ -137,9 +137,11 @@ def parse_need(value: str) -> str:
 
 
 def parse_business_table(text: str) -> list[BusinessType]:
-    """A branch's own business table from CSV: ``code,name,zone,service_minutes[,active]``.
+    """A branch's own business table from CSV:
+    ``code,name,zone,service_minutes[,active][,counter_zone]``.
 
-    ``zone`` is where the business is done; the category follows from it. The whole table is
+    ``zone`` is where the business is done; the category follows from it. ``counter_zone``
+    is where a priority customer goes instead of a machine (self-service work only). The whole table is
     checked before anything changes; the first bad line is reported with its field.
     """
     import csv
@@ -158,46 +160,39 @@ def parse_business_table(text: str) -> list[BusinessType]:
     for i, raw in enumerate(reader):
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
         line = reader.line_num
+
+        def bad(field: str, why: str, line: int = line) -> LobbyError:
+            return LobbyError("bad_row", tr(f"第{line}行：{why}"), line=line, field=field)
+
+        def zone_of(field: str) -> Zone:
+            try:
+                return parse_zone(row[field])
+            except LobbyError as exc:
+                raise bad(field, exc.message) from None
+
         code = row["code"]
         if not code or not code.replace("_", "").isalnum() or len(code) > 32:
-            raise LobbyError(
-                "bad_row",
-                tr(f"第{line}行：业务代码应为英文字母、数字或下划线"),
-                line=line,
-                field="code",
-            )
+            raise bad("code", tr("业务代码应为英文字母、数字或下划线"))
         if code in seen:
-            raise LobbyError(
-                "bad_row", tr(f"第{line}行：业务代码 {code} 重复"), line=line, field="code"
-            )
+            raise bad("code", tr(f"业务代码 {code} 重复"))
         seen.add(code)
         if not row["name"] or len(row["name"]) > 40:
-            raise LobbyError(
-                "bad_row", tr(f"第{line}行：业务名称不能为空且不超过40字"), line=line, field="name"
-            )
-        try:
-            zone = parse_zone(row["zone"])
-        except LobbyError as exc:
-            raise LobbyError(
-                "bad_row", tr(f"第{line}行：{exc.message}"), line=line, field="zone"
-            ) from None
+            raise bad("name", tr("业务名称不能为空且不超过40字"))
+        zone = zone_of("zone")
         try:
             minutes = float(row["service_minutes"])
-            if not 0 < minutes <= 240:
-                raise ValueError
         except ValueError:
-            raise LobbyError(
-                "bad_row",
-                tr(f"第{line}行：办理时长应为 1–240 之间的分钟数"),
-                line=line,
-                field="service_minutes",
-            ) from None
+            minutes = 0.0
+        if not 0 < minutes <= 240:
+            raise bad("service_minutes", tr("办理时长应为 1–240 之间的分钟数"))
         active = row.get("active", "1").lower() not in ("0", "false", "no", "否")
         category = {
             Zone.CLOSED_COUNTER: Category.CASH,
             Zone.SELF_SERVICE: Category.SELF_SERVICE,
         }.get(zone, Category.NON_CASH)
-        counter = Zone.OPEN_COUNTER if zone is Zone.SELF_SERVICE else None
+        counter = None
+        if zone is Zone.SELF_SERVICE:
+            counter = zone_of("counter_zone") if row.get("counter_zone") else Zone.OPEN_COUNTER
         out.append(
             BusinessType(code, row["name"], category, zone, minutes, counter, (i + 1) * 10, active)
         )

@@ -6,6 +6,8 @@ parser as a real file. Deterministic for a seed.
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 from datetime import date, timedelta
 
@@ -264,3 +266,12 @@ def demo_customer_rows(n: int = 2000, seed: int = DEMO_SEED) -> list[dict[str, s
             }
         )
     return rows
+
+
+def rows_to_csv(rows: list[dict[str, str]]) -> str:
+    """Rows as the CSV text a bank's export would be (header from the first row)."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()

@@ -6,8 +6,6 @@ fixed visit ids), so running it again changes nothing.
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -15,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from lobby_app.core.customer_csv import parse_customer_csv
-from lobby_app.core.demo_data import SHOWCASE, demo_customer_rows
+from lobby_app.core.demo_data import SHOWCASE, demo_customer_rows, rows_to_csv
 from lobby_app.core.i18n import tr
 from lobby_app.core.zones import Zone
 from lobby_app.models import Counter, Customer, Setting, Staff, Ticket, TicketNeed
@@ -114,14 +112,6 @@ class DemoReport:
         return self.__dict__.copy()
 
 
-def _rows_csv(rows: list[dict[str, str]]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(rows[0]))
-    w.writeheader()
-    w.writerows(rows)
-    return buf.getvalue()
-
-
 def seed_demo(store: Store, *, customers: int = 2000, today: date | None = None) -> DemoReport:
     with store.write() as s:
         for key, value in DEMO_SETTINGS.items():
@@ -145,7 +135,7 @@ def seed_demo(store: Store, *, customers: int = 2000, today: date | None = None)
             if no not in have_windows
         ]
         s.add_all(new_counters)
-    parsed = parse_customer_csv(_rows_csv(demo_customer_rows(customers)))
+    parsed = parse_customer_csv(rows_to_csv(demo_customer_rows(customers)))
     with store.read() as s:
         known = set(s.scalars(select(Customer.customer_no)))
     parsed.records = [r for r in parsed.records if r.customer_no not in known]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -21,30 +21,24 @@ from lobby_app.store.views import CustomerView, QueueEntry
 Index = QModelIndex | QPersistentModelIndex
 GREEN = QColor("#e3f4e6")
 VIP_GOLD = QColor("#fbf1d8")
+T = TypeVar("T")
 
 
-class CustomerModel(QAbstractTableModel):
-    HEADERS = (
-        tr("客户号"),
-        tr("姓名"),
-        tr("证件号"),
-        tr("手机号"),
-        tr("层级"),
-        tr("贵宾卡"),
-        tr("潜在"),
-        tr("客户经理"),
-    )
+class _RowsTableModel(QAbstractTableModel, Generic[T]):
+    """A read-only table over a list of rows; subclasses say what each cell shows."""
+
+    HEADERS: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         super().__init__()
-        self._rows: list[CustomerView] = []
+        self._rows: list[T] = []
 
-    def set_rows(self, rows: Sequence[CustomerView]) -> None:
+    def set_rows(self, rows: Sequence[T]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
         self.endResetModel()
 
-    def customer(self, row: int) -> CustomerView | None:
+    def row_at(self, row: int) -> T | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -57,6 +51,22 @@ class CustomerModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self.HEADERS[section]
         return None
+
+
+class CustomerModel(_RowsTableModel[CustomerView]):
+    HEADERS = (
+        tr("客户号"),
+        tr("姓名"),
+        tr("证件号"),
+        tr("手机号"),
+        tr("层级"),
+        tr("贵宾卡"),
+        tr("潜在"),
+        tr("客户经理"),
+    )
+
+    def customer(self, row: int) -> CustomerView | None:
+        return self.row_at(row)
 
     def data(self, index: Index, role: int = 0) -> Any:
         if not index.isValid():
@@ -110,28 +120,8 @@ class BusinessModel(QAbstractListModel):
         return None
 
 
-class QueueModel(QAbstractTableModel):
+class QueueModel(_RowsTableModel[QueueEntry]):
     HEADERS = (tr("号码"), tr("业务"), tr("已等(分)"), tr("标记"))
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._rows: list[QueueEntry] = []
-
-    def set_rows(self, rows: Sequence[QueueEntry]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: Index, role: int = 0) -> Any:
         if not index.isValid():

@@ -1,11 +1,9 @@
-import csv
-import io
 import re
 
 import pytest
 
 from lobby_app.core.customer_csv import decode_csv_bytes, parse_amount_fen, parse_customer_csv
-from lobby_app.core.demo_data import SHOWCASE, demo_customer_rows
+from lobby_app.core.demo_data import SHOWCASE, demo_customer_rows, rows_to_csv
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.search import name_pinyin
 from lobby_app.core.tiers import Tier, VipCard, tier_for
@@ -110,18 +108,10 @@ def test_bad_amounts(text: str) -> None:
         parse_amount_fen(text)
 
 
-def _as_csv(rows: list[dict[str, str]]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(rows[0]))
-    w.writeheader()
-    w.writerows(rows)
-    return buf.getvalue()
-
-
 def test_demo_directory() -> None:
     rows = demo_customer_rows(2000)
     assert rows == demo_customer_rows(2000)
-    r = parse_customer_csv(_as_csv(rows))
+    r = parse_customer_csv(rows_to_csv(rows))
     assert r.errors == [] and len(r.records) == 2000
     tiers = {tier_for(c.assets_fen, c.loans_fen) for c in r.records}
     assert tiers == set(Tier)

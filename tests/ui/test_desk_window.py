@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from lobby_app.core.demo_data import SHOWCASE
 from lobby_app.core.zones import Zone
@@ -53,7 +54,13 @@ def desk(qtbot: QtBot, store: Store) -> DeskWindow:
 
 def tickets(store: Store) -> list[Ticket]:
     with store.read() as s:
-        return list(s.scalars(select(Ticket).where(Ticket.status == "waiting")))
+        return list(
+            s.scalars(
+                select(Ticket)
+                .where(Ticket.status == "waiting")
+                .options(selectinload(Ticket.needs))
+            )
+        )
 
 
 def issued(qtbot: QtBot, desk: DeskWindow, before: int) -> None:
