@@ -164,7 +164,7 @@ def parse_business_table(text: str) -> list[BusinessType]:
         def bad(field: str, why: str, line: int = line) -> LobbyError:
             return LobbyError("bad_row", tr(f"第{line}行：{why}"), line=line, field=field)
 
-        def zone_of(field: str) -> Zone:
+        def zone_of(field: str, row: dict[str, str] = row) -> Zone:
             try:
                 return parse_zone(row[field])
             except LobbyError as exc:
