@@ -16,7 +16,7 @@ APT_PACKAGES=(
   # reads the QR code on rendered tickets back in the tests
   zbar-tools
   # a real print system with a PDF printer, so printing is tested through CUPS itself
-  cups cups-client cups-pdf
+  cups cups-client printer-driver-cups-pdf
 )
 
 missing=()
@@ -37,5 +37,15 @@ PY="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test]"
+# Reinstall only when the project's requirements changed since the last setup.
+stamp=".venv/.lobby-app-installed"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  if ! .venv/bin/python -m pip install -q -e ".[test]" > .venv/pip-install.log 2>&1; then
+    cat .venv/pip-install.log >&2
+    echo "Installing the Python packages failed (log above, also in .venv/pip-install.log)." >&2
+    exit 1
+  fi
+  echo "$want" > "$stamp"
+fi
