@@ -127,6 +127,7 @@ class DeskWindow(QMainWindow):
         )
         self.results.horizontalHeader().setStretchLastSection(True)
         self.results.doubleClicked.connect(lambda idx: self.pick_customer(idx.row()))
+        self.results.selectionModel().currentRowChanged.connect(self._preview)
         lay.addWidget(self.results, 3)
         row = QHBoxLayout()
         self.walk_in_button = QPushButton(tr("散客(无客户信息)  F2"))
@@ -428,10 +429,21 @@ class DeskWindow(QMainWindow):
             self.business_list.setCurrentIndex(self.business_model.index(0))
         self.business_list.setFocus()
 
+    def _preview(self, current: object, _previous: object = None) -> None:
+        """Highlighting a result shows its card and recent notes before it is picked."""
+        row = getattr(current, "row", lambda: -1)()
+        c = self.customer_model.customer(row)
+        if c is not None and self.customer is None:
+            self._render_detail(c)
+
     def _show_customer(self, c: CustomerView) -> None:
         if self.customer is None or c.id != self.customer.id:
             return
         self.customer = c
+        self.who.setText(tr(f"客户：{c.salutation}  {c.customer_no}  {c.tier.label}"))
+        self._render_detail(c)
+
+    def _render_detail(self, c: CustomerView) -> None:
         card = (
             c.vip_card.label + (tr("(特批)") if c.vip_special else "") if c.vip_card else tr("无")
         )

@@ -56,9 +56,7 @@ def tickets(store: Store) -> list[Ticket]:
     with store.read() as s:
         return list(
             s.scalars(
-                select(Ticket)
-                .where(Ticket.status == "waiting")
-                .options(selectinload(Ticket.needs))
+                select(Ticket).where(Ticket.status == "waiting").options(selectinload(Ticket.needs))
             )
         )
 
@@ -202,3 +200,11 @@ def test_models(qtmodeltester, store: Store) -> None:  # type: ignore[no-untyped
     qm.set_rows(commands.lobby_snapshot(store).zone(Zone.CLOSED_COUNTER).waiting)
     qtmodeltester.check(qm)
     assert qm.rowCount() == 1
+
+
+def test_highlighted_result_previews_notes(qtbot: QtBot, desk: DeskWindow) -> None:
+    qtbot.keyClicks(desk.search, "oymh")
+    qtbot.waitUntil(lambda: desk.customer_model.rowCount() == 1)
+    qtbot.waitUntil(lambda: "以往来访" in desk.detail.text())
+    assert desk.customer is None  # only previewed, not picked
+    assert "欧阳先生" in desk.detail.text() and "理财" in desk.detail.text()
