@@ -7,4 +7,5 @@ bash scripts/test-services.sh
 export QT_QPA_PLATFORM=offscreen
 .venv/bin/ruff check lobby_app tests bench
 .venv/bin/ruff format --check --quiet lobby_app tests bench
+.venv/bin/mypy lobby_app
 .venv/bin/python -m pytest "$@"

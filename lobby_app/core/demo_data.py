@@ -198,7 +198,8 @@ def demo_customer_rows(n: int = 2000, seed: int = DEMO_SEED) -> list[dict[str, s
     used_ids: set[str] = set()
     used_phones: set[str] = set()
     rows: list[dict[str, str]] = []
-    for no, name, gender, assets, loans, avg, card, manager, prospect in SHOWCASE_ROWS[:n]:
+    for showcase in SHOWCASE_ROWS[:n]:
+        no, name, gender, *money, card, manager, prospect = showcase
         rows.append(
             dict(
                 zip(
@@ -208,9 +209,7 @@ def demo_customer_rows(n: int = 2000, seed: int = DEMO_SEED) -> list[dict[str, s
                         name,
                         _id_number(rng, gender, used_ids),
                         _phone(rng, used_phones),
-                        assets,
-                        loans,
-                        avg,
+                        *money,
                         card,
                         manager,
                         prospect,
@@ -225,6 +224,7 @@ def demo_customer_rows(n: int = 2000, seed: int = DEMO_SEED) -> list[dict[str, s
         gender = rng.choice("MF")
         roll = rng.random()
         loans = "0.00"
+        assets = avg = 0.0
         card = manager = ""
         prospect = "0"
         if roll < 0.62:  # mass
