@@ -243,3 +243,32 @@ def test_no_full_identifiers_in_the_store_file(directory_store: Store) -> None:
             assert fields[3].encode() not in raw  # phone
         if fields[10]:
             assert fields[10].encode() not in raw  # card number
+
+
+def test_full_disk_is_a_clear_error_and_loses_nothing(store: Store) -> None:
+    """SQLite's page limit gives a real SQLITE_FULL, as a full disk would."""
+    from sqlalchemy import event
+
+    commands.issue_ticket(store, IssueRequest("cash"), now=NOW)
+    with store.engine.connect() as c:
+        pages = c.exec_driver_sql("pragma page_count").scalar()
+
+    def cap(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.execute(f"pragma max_page_count = {pages}")
+
+    event.listen(store.engine, "connect", cap)
+    store.engine.dispose()
+    issued = 1
+    with pytest.raises(LobbyError) as e:
+        for _ in range(5000):
+            commands.issue_ticket(store, IssueRequest("cash", needs_note="满" * 400), now=NOW)
+            issued += 1
+    assert e.value.code == "disk_full" and "磁盘已满" in e.value.message
+    event.remove(store.engine, "connect", cap)
+    store.engine.dispose()
+    with store.read() as s:
+        seqs = sorted(s.scalars(select(Ticket.seq)).all())
+    assert seqs == list(range(1, issued + 1))  # every issued ticket kept, none half-written
+    assert (
+        commands.issue_ticket(store, IssueRequest("cash"), now=NOW).number == f"A{issued + 1:03d}"
+    )
