@@ -15,13 +15,72 @@ _LATIN = re.compile(r"^[a-zA-Z]+$")
 _ID_LIKE = re.compile(r"^\d{17}[\dXx]$")
 
 
+# Characters read differently as a surname than in ordinary words (曾 is zeng, not ceng).
+# pypinyin reads the common word, so a lobby manager typing "zzw" for 曾志伟 would miss.
+SURNAME_READINGS: dict[str, str] = {
+    "曾": "zeng",
+    "单": "shan",
+    "解": "xie",
+    "区": "ou",
+    "仇": "qiu",
+    "查": "zha",
+    "朴": "piao",
+    "乐": "yue",
+    "覃": "qin",
+    "翟": "zhai",
+    "缪": "miao",
+    "盖": "ge",
+    "召": "shao",
+    "黑": "he",
+    "种": "chong",
+    "秘": "bi",
+    "员": "yun",
+    "繁": "po",
+    "尉": "yu",
+    "句": "gou",
+    "折": "she",
+    "祭": "zhai",
+    "谌": "chen",
+    "眭": "sui",
+    "柏": "bai",
+    "薄": "bo",
+    "长": "chang",
+    "沈": "shen",
+    "任": "ren",
+    "华": "hua",
+    "纪": "ji",
+    "过": "guo",
+    "宓": "fu",
+    "能": "nai",
+    "隗": "wei",
+    "阚": "kan",
+}
+COMPOUND_SURNAME_READINGS: dict[str, tuple[str, str]] = {
+    "万俟": ("mo", "qi"),
+    "尉迟": ("yu", "chi"),
+    "长孙": ("zhang", "sun"),
+    "单于": ("chan", "yu"),
+    "澹台": ("tan", "tai"),
+    "令狐": ("ling", "hu"),
+}
+
+
 def name_pinyin(name: str) -> tuple[str, str]:
-    """Full pinyin and initials of a Chinese name, lower case, no tones: 张三 -> zhangsan, zs."""
+    """Full pinyin and initials of a Chinese name, lower case, no tones: 张三 -> zhangsan, zs.
+
+    The surname is read as a surname (曾志伟 -> zengzhiwei, zzw).
+    """
     # Imported here: pypinyin's dictionaries cost half a second and ~60 MB, and only
     # loading the directory needs them, not the desk's lookups.
     from pypinyin import Style, lazy_pinyin
 
-    syllables = [s.lower() for s in lazy_pinyin(name, style=Style.NORMAL, errors="ignore")]
+    if name[:2] in COMPOUND_SURNAME_READINGS:
+        head, rest = list(COMPOUND_SURNAME_READINGS[name[:2]]), name[2:]
+    elif name[:1] in SURNAME_READINGS:
+        head, rest = [SURNAME_READINGS[name[0]]], name[1:]
+    else:
+        head, rest = [], name
+    syllables = head + [s.lower() for s in lazy_pinyin(rest, style=Style.NORMAL, errors="ignore")]
     syllables = [re.sub(r"[^a-z]", "", s.replace("ü", "v")) for s in syllables]
     syllables = [s for s in syllables if s]
     return "".join(syllables), "".join(s[0] for s in syllables)

@@ -87,3 +87,20 @@ def test_pinyin() -> None:
 )
 def test_search_plan(text: str, attr: str, value: object) -> None:
     assert getattr(plan_search(text), attr) == value
+
+
+@pytest.mark.parametrize(
+    ("name", "initials"),
+    [
+        ("曾志伟", "zzw"),
+        ("单田芳", "stf"),
+        ("解晓东", "xxd"),
+        ("翟天临", "ztl"),
+        ("区家麟", "ojl"),
+        ("万俟卨", "mqx"),
+        ("长孙无忌", "zswj"),
+        ("重阳", "cy"),
+    ],
+)
+def test_surnames_read_as_surnames(name: str, initials: str) -> None:
+    assert name_pinyin(name)[1] == initials
