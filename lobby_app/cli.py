@@ -101,6 +101,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("queue", parents=[common], help=tr("各区等候队列(按叫号顺序)"))
     p.set_defaults(handler=cmd_queue)
+
+    for name, help_text in (
+        ("call", tr("叫下一位(按排队规则)")),
+        ("recall", tr("重呼当前客户")),
+        ("start", tr("开始办理当前客户")),
+        ("finish", tr("完成当前客户")),
+        ("no-show", tr("过号(当前客户未到，可稍后再叫)")),
+        ("transfer", tr("把当前客户转到其他区域或窗口")),
+        ("call-back", tr("再叫一位过号的客户")),
+        ("window", tr("开窗或暂停窗口服务")),
+    ):
+        p = sub.add_parser(name, parents=[common], help=help_text)
+        p.add_argument("--window", type=int, required=True, help=tr("窗口号"))
+        p.add_argument("--request-id", help=tr("请求编号：同一编号重试不会重复执行"))
+        p.add_argument("--actor", default="cli")
+        if name == "transfer":
+            p.add_argument("--to-zone", help="self_service|closed_counter|open_counter|vip")
+            p.add_argument("--to-window", type=int)
+            p.add_argument("--reason", default="")
+        if name == "call-back":
+            p.add_argument("--ticket", required=True, help=tr("过号的票号，如 A012"))
+        if name == "window":
+            p.add_argument("state", choices=("open", "close"))
+        p.set_defaults(handler=cmd_teller, teller_command=name)
     return parser
 
 
@@ -333,6 +357,47 @@ def cmd_queue(args: argparse.Namespace) -> int:
             f"  {e.number}{' 绿' if e.green_channel else ''}  {e.business_name}" for e in z.waiting
         ]
     _emit(args, doc, "\n".join(lines))
+    return 0
+
+
+def cmd_teller(args: argparse.Namespace) -> int:
+    from lobby_app.core.zones import parse_zone
+    from lobby_app.store import teller
+
+    store = _store(args)
+    kw = {"actor": args.actor, "request_id": args.request_id}
+    command = args.teller_command
+    if command == "window":
+        is_open = teller.set_window_open(store, args.window, args.state == "open", actor=args.actor)
+        state = tr("已开窗") if is_open else tr("已暂停服务")
+        _emit(args, {"window": args.window, "open": is_open}, f"{args.window} 号窗口{state}")
+        return 0
+    if command == "transfer":
+        zone = parse_zone(args.to_zone) if args.to_zone else None
+        result = teller.transfer(
+            store, args.window, to_zone=zone, to_window=args.to_window, reason=args.reason, **kw
+        )
+    elif command == "call-back":
+        result = teller.call_back(store, args.window, args.ticket, **kw)
+    else:
+        fn = {
+            "call": teller.call_next,
+            "recall": teller.recall,
+            "start": teller.start,
+            "finish": teller.finish,
+            "no-show": teller.no_show,
+        }[command]
+        result = fn(store, args.window, **kw)
+    said = {
+        "call": tr(f"请 {result.number} 号到 {result.window} 号窗口"),
+        "recall": tr(f"再次请 {result.number} 号到 {result.window} 号窗口"),
+        "call-back": tr(f"请 {result.number} 号到 {result.window} 号窗口"),
+        "start": tr(f"{result.number} 开始办理"),
+        "finish": tr(f"{result.number} 办理完成"),
+        "no-show": tr(f"{result.number} 已过号"),
+        "transfer": tr(f"{result.number} 已转到 {result.zone}"),
+    }[command]
+    _emit(args, result.as_json(), said)
     return 0
 
 

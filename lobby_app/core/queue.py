@@ -84,6 +84,31 @@ def serving_order(
     return order
 
 
+def pick_for_window(
+    waiting: Sequence[Waiting],
+    zones: Sequence[Zone],
+    streak: int,
+    policy: QueuePolicy,
+    *,
+    vip_window: bool = False,
+) -> Waiting | None:
+    """The ticket a window calls next among the zones it serves.
+
+    A VIP green-channel window (VIP绿色通道窗口) is dedicated to the green channel: it serves
+    the VIP area's tickets first, then any other green-channel ticket, then the rule below.
+    Every other window (a priority window 爱心窗口 included) follows the zone rule across its
+    zones, with ``streak`` counted at this window: green channel first, yet an ordinary
+    customer after ``green_run`` green calls, so nobody waits without bound.
+    """
+    candidates = [t for t in waiting if t.zone in zones]
+    green = [t for t in candidates if t.green_channel]
+    if vip_window:
+        vip = [t for t in green if t.zone is Zone.VIP]
+        if vip or green:
+            return min(vip or green, key=_arrival)
+    return pick_next(candidates, streak, policy)
+
+
 def estimate_wait_min(ahead_service_minutes: Sequence[float], servers: int) -> int:
     """Minutes until service: the work queued ahead shared among the open windows."""
     if not ahead_service_minutes:

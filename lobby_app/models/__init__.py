@@ -3,12 +3,13 @@
 from lobby_app.models.base import Base
 from lobby_app.models.branch import BusinessTypeRow, Counter, Setting, Staff
 from lobby_app.models.customer import AuditEvent, Customer
-from lobby_app.models.ticket import NumberCounter, Ticket, TicketEvent, TicketNeed
+from lobby_app.models.ticket import CommandLog, NumberCounter, Ticket, TicketEvent, TicketNeed
 
 __all__ = [
     "AuditEvent",
     "Base",
     "BusinessTypeRow",
+    "CommandLog",
     "Counter",
     "Customer",
     "NumberCounter",

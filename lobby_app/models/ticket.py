@@ -49,6 +49,9 @@ class Ticket(Base):
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     window_no: Mapped[int | None] = mapped_column(Integer)
+    # set by a transfer to a particular window: only that window calls the ticket
+    assigned_window: Mapped[int | None] = mapped_column(Integer)
+    recalls: Mapped[int] = mapped_column(Integer, default=0)
     issued_by: Mapped[str] = mapped_column(String(40), default="")
     ahead_at_issue: Mapped[int] = mapped_column(Integer, default=0)
     estimated_wait_min: Mapped[int] = mapped_column(Integer, default=0)
@@ -85,3 +88,14 @@ class TicketEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(40), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class CommandLog(Base):
+    """Commands that carried a request id, with their answer: a retry gets the same answer
+    and does not act twice."""
+
+    __tablename__ = "command_log"
+    request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    command: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    result: Mapped[str] = mapped_column(Text)

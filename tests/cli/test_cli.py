@@ -154,3 +154,29 @@ def test_settings_checked_before_written(tmp_path: Path) -> None:
     assert rc == 2 and doc["field"] == "timezone"
     _, doc, _ = run(tmp_path, "settings")
     assert doc["branch_name"] == "城西支行"
+
+
+def test_teller_commands_from_scripts(data: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(data / "branch.sqlite3") as con:
+        con.execute(
+            "insert into counter (id, window_no, name, zones, vip_window, "
+            "priority_window, is_open) values ('w1', 1, '1号', 'closed_counter', 0, 0, 1)"
+        )
+    run(data, "ticket", "--business", "cash")
+    run(data, "ticket", "--business", "cash")
+    _, doc, _ = run(data, "call", "--window", "1", "--request-id", "abc")
+    assert (doc["number"], doc["zone"], doc["window"]) == ("A001", "closed_counter", 1)
+    _, again, _ = run(data, "call", "--window", "1", "--request-id", "abc")
+    assert again == doc  # a retry does not call A002
+    _, doc, _ = run(data, "no-show", "--window", "1")
+    assert doc["status"] == "no_show"
+    _, doc, _ = run(data, "call", "--window", "1")
+    assert doc["number"] == "A002"
+    _, doc, _ = run(data, "transfer", "--window", "1", "--to-zone", "open_counter")
+    assert (doc["number"], doc["zone"], doc["status"]) == ("A002", "open_counter", "waiting")
+    rc, doc, _ = run(data, "call", "--window", "1", ok=False)
+    assert rc == 2 and doc["error"] == "queue_empty"
+    rc, doc, _ = run(data, "finish", "--window", "7", ok=False)
+    assert doc["error"] == "unknown_window"

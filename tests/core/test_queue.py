@@ -8,6 +8,7 @@ from lobby_app.core.queue import (
     estimate_wait_min,
     format_number,
     green_streak,
+    pick_for_window,
     pick_next,
     serving_order,
 )
@@ -98,3 +99,53 @@ def test_estimate_shares_work_among_windows() -> None:
 def test_numbers_never_wrap() -> None:
     assert format_number("A", 7) == "A007"
     assert format_number("V", 1000) == "V1000"
+
+
+def tz(n: int, zone: Zone, green: bool, minute: int) -> Waiting:
+    return Waiting(
+        f"id{n}", f"{zone.prefix}{n:03d}", zone, green, T0 + timedelta(minutes=minute), n
+    )
+
+
+def test_window_calls_only_its_zones() -> None:
+    q = [tz(1, Zone.OPEN_COUNTER, False, 0), tz(2, Zone.CLOSED_COUNTER, False, 1)]
+    picked = pick_for_window(q, [Zone.CLOSED_COUNTER], 0, QueuePolicy())
+    assert picked is not None and picked.number == "A002"
+    assert pick_for_window(q, [Zone.VIP], 0, QueuePolicy()) is None
+
+
+def test_vip_window_takes_green_first_whatever_the_streak() -> None:
+    q = [
+        tz(1, Zone.CLOSED_COUNTER, False, 0),
+        tz(2, Zone.VIP, True, 5),
+        tz(3, Zone.CLOSED_COUNTER, True, 3),
+    ]
+    zones = [Zone.VIP, Zone.CLOSED_COUNTER]
+    picked = pick_for_window(q, zones, 99, QueuePolicy(), vip_window=True)
+    assert picked is not None and picked.number == "V002"  # the VIP area's ticket first
+    rest = [t for t in q if t.number != "V002"]
+    again = pick_for_window(rest, zones, 99, QueuePolicy(), vip_window=True)
+    assert again is not None and again.number == "A003"  # then any green, whatever the streak
+    plain = pick_for_window(q, zones, 99, QueuePolicy(), vip_window=False)
+    assert plain is not None and plain.number == "A001"  # an ordinary window lets A001 through
+
+
+def test_two_zone_window_keeps_ordinary_moving() -> None:
+    q = [tz(1, Zone.OPEN_COUNTER, False, 0)] + [
+        tz(10 + i, Zone.CLOSED_COUNTER, True, i) for i in range(5)
+    ]
+    zones = [Zone.CLOSED_COUNTER, Zone.OPEN_COUNTER]
+    called, streak, waiting = [], 0, list(q)
+    while waiting:
+        t = pick_for_window(waiting, zones, streak, QueuePolicy(green_run=2))
+        assert t is not None
+        called.append(t.number)
+        waiting.remove(t)
+        streak = streak + 1 if t.green_channel else 0
+    assert called.index("B001") == 2
+
+
+def test_vip_window_serves_the_vip_area_before_other_greens() -> None:
+    q = [tz(1, Zone.CLOSED_COUNTER, True, 0), tz(2, Zone.VIP, True, 4)]
+    picked = pick_for_window(q, [Zone.VIP, Zone.CLOSED_COUNTER], 0, QueuePolicy(), vip_window=True)
+    assert picked is not None and picked.number == "V002"

@@ -1,0 +1,389 @@
+"""What a teller window does to the queue: call next, recall, start, finish, no-show, transfer.
+
+Each command is one transaction that takes SQLite's write lock at its start, so two windows
+pressing "call next" at the same moment are served one after the other and never get the
+same customer, also across processes. A command given a request id records its answer; the
+same id again returns that answer without acting twice (a retry after a lost reply).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from lobby_app.core.errors import LobbyError
+from lobby_app.core.i18n import tr
+from lobby_app.core.queue import Waiting, green_streak, pick_for_window
+from lobby_app.core.zones import Zone
+from lobby_app.models import BusinessTypeRow, CommandLog, Counter, Ticket, TicketEvent
+from lobby_app.models.base import utcnow
+from lobby_app.store.db import Store
+from lobby_app.store.setup import load_settings
+
+ACTIVE = ("called", "serving")
+
+
+@dataclass(frozen=True)
+class WindowTicket:
+    """A ticket as a teller command reports it (no personal data: the pop-up loads that)."""
+
+    ticket_id: str
+    number: str
+    zone: str
+    window: int
+    status: str
+    business: str
+    green_channel: bool
+    vip: bool
+    priority: str | None
+    recalls: int
+
+    def as_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _ticket_view(s: Session, t: Ticket, window: int) -> WindowTicket:
+    name = s.scalar(select(BusinessTypeRow.name).where(BusinessTypeRow.code == t.business_code))
+    return WindowTicket(
+        t.id,
+        t.number,
+        t.zone,
+        window,
+        t.status,
+        name or t.business_code,
+        t.green_channel,
+        t.vip,
+        t.priority,
+        t.recalls,
+    )
+
+
+def _counter(s: Session, window: int, *, must_be_open: bool = True) -> Counter:
+    counter = s.scalar(select(Counter).where(Counter.window_no == window))
+    if counter is None:
+        raise LobbyError(
+            "unknown_window", tr(f"没有 {window} 号窗口，请检查窗口号"), field="window"
+        )
+    if must_be_open and not counter.is_open:
+        raise LobbyError(
+            "window_closed", tr(f"{window} 号窗口已暂停服务，请先开窗"), field="window"
+        )
+    return counter
+
+
+def _current(s: Session, window: int) -> Ticket | None:
+    return s.scalar(
+        select(Ticket)
+        .where(Ticket.window_no == window, Ticket.status.in_(ACTIVE))
+        .order_by(Ticket.called_at.desc())
+        .limit(1)
+    )
+
+
+def _require_current(s: Session, window: int) -> Ticket:
+    t = _current(s, window)
+    if t is None:
+        raise LobbyError(
+            "no_current_ticket", tr(f"{window} 号窗口当前没有叫到的客户"), field="window"
+        )
+    return t
+
+
+def _event(s: Session, t: Ticket, kind: str, now: datetime, actor: str, **detail: object) -> None:
+    s.add(
+        TicketEvent(
+            ticket_id=t.id,
+            at=now,
+            kind=kind,
+            actor=actor,
+            detail=json.dumps(detail, ensure_ascii=False) if detail else "",
+        )
+    )
+
+
+def _once(
+    store: Store,
+    command: str,
+    request_id: str | None,
+    act: Callable[[Session], WindowTicket],
+) -> WindowTicket:
+    with store.write() as s:
+        if request_id:
+            done = s.get(CommandLog, request_id)
+            if done is not None:
+                if done.command != command:
+                    raise LobbyError(
+                        "request_id_reused", tr("请求编号已用于另一条指令，请换一个新的请求编号")
+                    )
+                return WindowTicket(**json.loads(done.result))
+        result = act(s)
+        if request_id:
+            s.add(
+                CommandLog(
+                    request_id=request_id,
+                    command=command,
+                    result=json.dumps(result.as_json(), ensure_ascii=False),
+                )
+            )
+        return result
+
+
+def _window_streak(s: Session, window: int, bdate: date) -> int:
+    calls = s.scalars(
+        select(Ticket.green_channel)
+        .where(
+            Ticket.business_date == bdate, Ticket.window_no == window, Ticket.called_at.is_not(None)
+        )
+        .order_by(Ticket.called_at.desc())
+        .limit(50)
+    ).all()
+    return green_streak(reversed(calls))
+
+
+def call_next(
+    store: Store,
+    window: int,
+    *,
+    actor: str = "",
+    request_id: str | None = None,
+    now: datetime | None = None,
+) -> WindowTicket:
+    """Finish what the window had, then call the next ticket by the queue rule."""
+    now = now or utcnow()
+
+    def act(s: Session) -> WindowTicket:
+        counter = _counter(s, window)
+        st = load_settings(s)
+        bdate = st.business_date(now)
+        previous = _current(s, window)
+        if previous is not None:
+            previous.status = "done"
+            previous.started_at = previous.started_at or previous.called_at
+            previous.finished_at = now
+            _event(s, previous, "finished", now, actor, window=window)
+        zones = [Zone(z) for z in counter.zones.split(",") if z]
+        rows = s.execute(
+            select(
+                Ticket.id,
+                Ticket.number,
+                Ticket.zone,
+                Ticket.green_channel,
+                Ticket.issued_at,
+                Ticket.day_seq,
+                Ticket.assigned_window,
+            ).where(
+                Ticket.business_date == bdate,
+                Ticket.status == "waiting",
+                Ticket.zone.in_([z.value for z in zones]),
+                or_(Ticket.assigned_window.is_(None), Ticket.assigned_window == window),
+            )
+        ).all()
+        waiting = [
+            Waiting(r.id, r.number, Zone(r.zone), r.green_channel, r.issued_at, r.day_seq)
+            for r in rows
+        ]
+        # a customer transferred to this very window goes first
+        mine = [w for w, r in zip(waiting, rows, strict=True) if r.assigned_window == window]
+        pick = (
+            min(mine, key=lambda w: (w.issued_at, w.seq))
+            if mine
+            else pick_for_window(
+                waiting,
+                zones,
+                _window_streak(s, window, bdate),
+                st.queue_policy,
+                vip_window=counter.vip_window,
+            )
+        )
+        if pick is None:
+            raise LobbyError("queue_empty", tr(f"{window} 号窗口服务的区域没有等候的客户"))
+        t = s.get(Ticket, pick.ticket_id)
+        assert t is not None
+        t.status, t.called_at, t.window_no = "called", now, window
+        _event(s, t, "called", now, actor, window=window)
+        return _ticket_view(s, t, window)
+
+    return _once(store, "call", request_id, act)
+
+
+def recall(
+    store: Store,
+    window: int,
+    *,
+    actor: str = "",
+    request_id: str | None = None,
+    now: datetime | None = None,
+) -> WindowTicket:
+    """Call the current ticket again (the display announces it once more)."""
+    now = now or utcnow()
+
+    def act(s: Session) -> WindowTicket:
+        _counter(s, window, must_be_open=False)
+        t = _require_current(s, window)
+        t.recalls += 1
+        _event(s, t, "recalled", now, actor, window=window)
+        return _ticket_view(s, t, window)
+
+    return _once(store, "recall", request_id, act)
+
+
+def start(
+    store: Store,
+    window: int,
+    *,
+    actor: str = "",
+    request_id: str | None = None,
+    now: datetime | None = None,
+) -> WindowTicket:
+    now = now or utcnow()
+
+    def act(s: Session) -> WindowTicket:
+        _counter(s, window, must_be_open=False)
+        t = _require_current(s, window)
+        if t.status == "called":
+            t.status, t.started_at = "serving", now
+            _event(s, t, "started", now, actor, window=window)
+        return _ticket_view(s, t, window)
+
+    return _once(store, "start", request_id, act)
+
+
+def finish(
+    store: Store,
+    window: int,
+    *,
+    actor: str = "",
+    request_id: str | None = None,
+    now: datetime | None = None,
+) -> WindowTicket:
+    now = now or utcnow()
+
+    def act(s: Session) -> WindowTicket:
+        _counter(s, window, must_be_open=False)
+        t = _require_current(s, window)
+        t.status, t.finished_at = "done", now
+        t.started_at = t.started_at or t.called_at
+        _event(s, t, "finished", now, actor, window=window)
+        return _ticket_view(s, t, window)
+
+    return _once(store, "finish", request_id, act)
+
+
+def no_show(
+    store: Store,
+    window: int,
+    *,
+    actor: str = "",
+    request_id: str | None = None,
+    now: datetime | None = None,
+) -> WindowTicket:
+    """过号: the called customer did not come; the ticket can be called back later."""
+    now = now or utcnow()
+
+    def act(s: Session) -> WindowTicket:
+        _counter(s, window, must_be_open=False)
+        t = _require_current(s, window)
+        if t.status != "called":
+            raise LobbyError("already_serving", tr(f"{t.number} 已开始办理，不能过号"))
+        t.status = "no_show"
+        _event(s, t, "no_show", now, actor, window=window)
+        return _ticket_view(s, t, window)
+
+    return _once(store, "no_show", request_id, act)
+
+
+def call_back(
+    store: Store,
+    window: int,
+    number: str,
+    *,
+    actor: str = "",
+    request_id: str | None = None,
+    now: datetime | None = None,
+) -> WindowTicket:
+    """Call a ticket that was passed over (过号) when the customer comes back."""
+    now = now or utcnow()
+
+    def act(s: Session) -> WindowTicket:
+        _counter(s, window)
+        bdate = load_settings(s).business_date(now)
+        t = s.scalar(
+            select(Ticket).where(Ticket.business_date == bdate, Ticket.number == number.upper())
+        )
+        if t is None or t.status != "no_show":
+            raise LobbyError("not_passed_over", tr(f"今天没有过号的 {number} 号票"), field="ticket")
+        previous = _current(s, window)
+        if previous is not None:
+            raise LobbyError(
+                "window_busy", tr(f"{window} 号窗口正在办理 {previous.number}，请先完成")
+            )
+        t.status, t.called_at, t.window_no = "called", now, window
+        t.recalls += 1
+        _event(s, t, "called_back", now, actor, window=window)
+        return _ticket_view(s, t, window)
+
+    return _once(store, "call_back", request_id, act)
+
+
+def transfer(
+    store: Store,
+    window: int,
+    *,
+    to_zone: Zone | None = None,
+    to_window: int | None = None,
+    actor: str = "",
+    reason: str = "",
+    request_id: str | None = None,
+    now: datetime | None = None,
+) -> WindowTicket:
+    """Send the current customer to another zone or window. They keep their number, their
+    place by original arrival time, and their flags."""
+    now = now or utcnow()
+    if (to_zone is None) == (to_window is None):
+        raise LobbyError("bad_transfer", tr("请指定转到的区域或窗口(二选一)"), field="to")
+
+    def act(s: Session) -> WindowTicket:
+        _counter(s, window, must_be_open=False)
+        t = _require_current(s, window)
+        before = t.zone
+        if to_window is not None:
+            if to_window == window:
+                raise LobbyError("bad_transfer", tr("不能转给本窗口"), field="to_window")
+            target = _counter(s, to_window, must_be_open=False)
+            zones = [z for z in target.zones.split(",") if z]
+            t.assigned_window = to_window
+            if t.zone not in zones:
+                t.zone = zones[0]
+        else:
+            assert to_zone is not None
+            t.zone = to_zone.value
+            t.assigned_window = None
+        t.status, t.window_no, t.called_at, t.started_at = "waiting", None, None, None
+        _event(
+            s,
+            t,
+            "transferred",
+            now,
+            actor,
+            from_window=window,
+            from_zone=before,
+            to_zone=t.zone,
+            to_window=to_window,
+            reason=reason[:100],
+        )
+        return _ticket_view(s, t, window)
+
+    return _once(store, "transfer", request_id, act)
+
+
+def set_window_open(store: Store, window: int, is_open: bool, *, actor: str = "") -> bool:
+    """Open or pause a window for service. Pausing does not touch the customer at it."""
+    with store.write() as s:
+        counter = _counter(s, window, must_be_open=False)
+        counter.is_open = is_open
+        return is_open
