@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Boolean, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lobby_app.models.base import Base, new_id
+from lobby_app.models.base import Base, UtcDateTime, new_id
 
 
 class Setting(Base):
@@ -22,6 +24,9 @@ class Staff(Base):
     # lobby_manager, lobby_guide, teller_closed, teller_open, customer_manager, branch_head
     role: Mapped[str] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    pin_hash: Mapped[str] = mapped_column(String(200), default="")  # scrypt, salted
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Counter(Base):

@@ -36,6 +36,7 @@ from lobby_app.core.zones import Zone
 from lobby_app.models import (
     AuditEvent,
     BusinessTypeRow,
+    CommandLog,
     Counter,
     Customer,
     NumberCounter,
@@ -349,7 +350,9 @@ def _as_waiting(t: _WaitingRow, zone: Zone) -> Waiting:
     return Waiting(t.id, t.number, zone, t.green_channel, t.issued_at, t.day_seq)
 
 
-def issue_ticket(store: Store, req: IssueRequest, *, now: datetime | None = None) -> IssuedTicket:
+def issue_ticket(
+    store: Store, req: IssueRequest, *, now: datetime | None = None, request_id: str | None = None
+) -> IssuedTicket:
     """Issue a queue ticket: number, zone, flags, notes and the place in the queue."""
     greeting = _check_text(req.greeting_note, "greeting_note", tr("迎宾备注"), NOTE_MAX)
     needs_note = _check_text(req.needs_note, "needs_note", tr("需求备注"), NOTE_MAX)
@@ -363,6 +366,15 @@ def issue_ticket(store: Store, req: IssueRequest, *, now: datetime | None = None
         )
     now = now or utcnow()
     with store.write() as s:
+        if request_id:
+            done = s.get(CommandLog, request_id)
+            if done is not None:  # a retry: answer as the first time, issue nothing
+                first = s.get(Ticket, json.loads(done.result)["id"])
+                if done.command != "issue_ticket" or first is None:
+                    raise LobbyError(
+                        "request_id_reused", tr("请求编号已用于另一条指令，请换一个新的请求编号")
+                    )
+                return _issued_view(s, first)
         st = load_settings(s)
         row = s.get(BusinessTypeRow, req.business_code)
         if row is not None and row.active:
@@ -454,6 +466,14 @@ def issue_ticket(store: Store, req: IssueRequest, *, now: datetime | None = None
                 )
             )
         s.add_all(events)
+        if request_id:
+            s.add(
+                CommandLog(
+                    request_id=request_id,
+                    command="issue_ticket",
+                    result=json.dumps({"id": ticket.id}),
+                )
+            )
         return IssuedTicket(
             id=ticket.id,
             number=ticket.number,
@@ -484,11 +504,36 @@ def _service_minutes(s: Session) -> dict[str, float]:
     }
 
 
+def _issued_view(s: Session, t: Ticket) -> IssuedTicket:
+    cust = s.get(Customer, t.customer_id) if t.customer_id else None
+    name = s.scalar(select(BusinessTypeRow.name).where(BusinessTypeRow.code == t.business_code))
+    return IssuedTicket(
+        id=t.id,
+        number=t.number,
+        business_date=t.business_date,
+        issued_at=t.issued_at,
+        business_code=t.business_code,
+        business_name=name or t.business_code,
+        zone=Zone(t.zone),
+        suggested_zone=Zone(t.suggested_zone),
+        zone_reason="",
+        customer_no=cust.customer_no if cust else None,
+        salutation=salutation(cust.name, cust.gender) if cust else None,
+        tier=Tier(t.tier) if t.tier else None,
+        vip_card=VipCard(t.vip_card) if t.vip_card else None,
+        vip=t.vip,
+        priority=PriorityKind(t.priority) if t.priority else None,
+        green_channel=t.green_channel,
+        ahead=t.ahead_at_issue,
+        estimated_wait_min=t.estimated_wait_min,
+        needs=tuple(sorted(n.tag for n in t.needs)),
+    )
+
+
 def ticket_by_number(store: Store, number: str, *, on: date | None = None) -> IssuedTicket:
     """A ticket of the day (today by default) by its number, for reprinting."""
     with store.read() as s:
-        st = load_settings(s)
-        bdate = on or st.business_date(utcnow())
+        bdate = on or load_settings(s).business_date(utcnow())
         t = s.scalar(
             select(Ticket).where(Ticket.business_date == bdate, Ticket.number == number.upper())
         )
@@ -496,31 +541,7 @@ def ticket_by_number(store: Store, number: str, *, on: date | None = None) -> Is
             raise LobbyError(
                 "unknown_ticket", tr(f"{bdate} 没有 {number} 号票，请核对号码"), field="ticket"
             )
-        cust = s.get(Customer, t.customer_id) if t.customer_id else None
-        names = {
-            code: v for code, v in s.execute(select(BusinessTypeRow.code, BusinessTypeRow.name))
-        }
-        return IssuedTicket(
-            id=t.id,
-            number=t.number,
-            business_date=t.business_date,
-            issued_at=t.issued_at,
-            business_code=t.business_code,
-            business_name=names.get(t.business_code, ""),
-            zone=Zone(t.zone),
-            suggested_zone=Zone(t.suggested_zone),
-            zone_reason="",
-            customer_no=cust.customer_no if cust else None,
-            salutation=salutation(cust.name, cust.gender) if cust else None,
-            tier=Tier(t.tier) if t.tier else None,
-            vip_card=VipCard(t.vip_card) if t.vip_card else None,
-            vip=t.vip,
-            priority=PriorityKind(t.priority) if t.priority else None,
-            green_channel=t.green_channel,
-            ahead=t.ahead_at_issue,
-            estimated_wait_min=t.estimated_wait_min,
-            needs=tuple(sorted(n.tag for n in t.needs)),
-        )
+        return _issued_view(s, t)
 
 
 def record_print(

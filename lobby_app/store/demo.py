@@ -141,9 +141,24 @@ def seed_demo(store: Store, *, customers: int = 2000, today: date | None = None)
     parsed.records = [r for r in parsed.records if r.customer_no not in known]
     report = import_records(store, parsed, strict=True, actor="demo", source="demo")
     visits = _seed_history(store, today or datetime.now(UTC).date())
+    _seed_pins(store)
     with store.read() as s:
         total = len(s.scalars(select(Customer.id)).all())
     return DemoReport(len(new_staff), len(new_counters), report.created, total, visits)
+
+
+DEMO_PIN = "1234"  # every demo staff member's PIN; a real branch sets its own
+
+
+def _seed_pins(store: Store) -> None:
+    from lobby_app.core.pins import hash_pin
+
+    with store.read() as s:
+        missing = list(s.scalars(select(Staff.staff_no).where(Staff.pin_hash == "")))
+    hashes = {no: hash_pin(DEMO_PIN) for no in missing}
+    with store.write() as s:
+        for staff in s.scalars(select(Staff).where(Staff.staff_no.in_(list(hashes)))):
+            staff.pin_hash = hashes[staff.staff_no]
 
 
 def _seed_history(store: Store, today: date) -> int:
