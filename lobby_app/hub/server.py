@@ -1,0 +1,236 @@
+"""The hub: owns the branch store, serves stations over WebSocket, pushes changes to all.
+
+Store work runs on one thread (SQLite's one writer), so requests are applied one at a time
+in arrival order; each is one transaction, and a retried request id answers without acting
+again. After a change, every connected station gets a ``lobby`` event (numbers and counts
+only) and a call is announced with a ``called`` event; stations reload their views on
+these, and on reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
+from websockets.exceptions import ConnectionClosed
+
+from lobby_app.core.errors import LobbyError
+from lobby_app.core.i18n import tr
+from lobby_app.hub import protocol
+from lobby_app.hub.commands import (
+    ANNOUNCED,
+    COMMANDS,
+    DESK_ROLES,
+    TELLER_ROLES,
+    Station,
+    public_lobby,
+)
+from lobby_app.store import commands as store_commands
+from lobby_app.store.db import Store
+from lobby_app.store.staff import login, station_key
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+HELLO_TIMEOUT_S = 10.0
+ROLES_FOR = {
+    "desk": DESK_ROLES,
+    "teller": TELLER_ROLES,
+    "manager": ("customer_manager", "branch_head"),
+}
+
+
+@dataclass(eq=False)  # identity: each connection is its own peer
+class _Peer:
+    ws: ServerConnection
+    station: Station
+
+
+class Hub:
+    def __init__(self, store: Store, host: str = "127.0.0.1", port: int = 8765) -> None:
+        self.store = store
+        self.host = host
+        self.port = port
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-store")
+        self._peers: set[_Peer] = set()
+        self._seq = 0
+        self._server: Server | None = None
+        self.key = station_key(store)
+
+    async def _run(self, fn: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
+
+    async def start(self) -> None:
+        self._server = await serve(
+            self._handle,
+            self.host,
+            self.port,
+            max_size=protocol.SOCKET_MAX_BYTES,
+            ping_interval=10,
+            ping_timeout=10,
+        )
+        sock = next(iter(self._server.sockets))
+        self.port = sock.getsockname()[1]
+        log.info("hub listening on ws://%s:%s", self.host, self.port)
+
+    @property
+    def url(self) -> str:
+        return f"ws://{self.host}:{self.port}"
+
+    async def serve_forever(self) -> None:
+        await self.start()
+        assert self._server is not None
+        await self._server.serve_forever()
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        self._pool.shutdown(wait=True)
+
+    # ---------------------------------------------------------------- connections
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        try:
+            peer = await self._hello(ws)
+        except (ConnectionClosed, TimeoutError):
+            return
+        if peer is None:
+            return
+        self._peers.add(peer)
+        try:
+            async for raw in ws:
+                await self._request(peer, raw)
+        except ConnectionClosed:
+            pass
+        finally:
+            self._peers.discard(peer)
+
+    async def _hello(self, ws: ServerConnection) -> _Peer | None:
+        raw = await asyncio.wait_for(ws.recv(), HELLO_TIMEOUT_S)
+        rid = None
+        try:
+            msg = protocol.parse(raw)
+            rid = msg.id
+            if msg.type != "hello":
+                raise LobbyError("hello_first", tr("连接后须先发送 hello 完成认证"))
+            station = await self._authenticate(msg.body)
+        except LobbyError as exc:
+            await ws.send(protocol.refusal(rid, exc))
+            await ws.close(
+                4401
+                if exc.code in ("bad_station_key", "login_failed", "login_locked", "wrong_role")
+                else 4400,
+                exc.code,
+            )
+            return None
+        peer = _Peer(ws, station)
+        snapshot = await self._run(lambda: store_commands.lobby_snapshot(self.store))
+        await ws.send(
+            protocol.reply(
+                rid,
+                {
+                    "station": station.kind,
+                    "window": station.window,
+                    "staff": station.staff_no,
+                    "role": station.role,
+                    "lobby": public_lobby(snapshot),
+                },
+            )
+        )
+        return peer
+
+    async def _authenticate(self, body: dict[str, Any]) -> Station:
+        import hmac
+
+        key = body.get("key")
+        if not isinstance(key, str) or not hmac.compare_digest(key, self.key):
+            raise LobbyError(
+                "bad_station_key",
+                tr("站点密钥不正确：本机不属于该网点，请向网点负责人索取正确的站点密钥"),
+            )
+        kind = body.get("station")
+        if kind not in protocol.STATION_KINDS:
+            raise LobbyError("malformed", tr(f"station 应为 {'/'.join(protocol.STATION_KINDS)}"))
+        window = body.get("window")
+        if kind == "teller" and not isinstance(window, int):
+            raise LobbyError("malformed", tr("柜员站点须给出窗口号 window"))
+        if kind == "display":  # the public screen: no staff, no personal data
+            return Station("display", None, "", "")
+        staff_no, pin = body.get("staff"), body.get("pin")
+        if not isinstance(staff_no, str) or not isinstance(pin, str):
+            raise LobbyError("login_failed", tr("请用工号和密码登录"))
+        who = await self._run(lambda: login(self.store, staff_no, pin))
+        if who.role not in ROLES_FOR[kind]:
+            raise LobbyError(
+                "wrong_role",
+                tr(
+                    f"工号 {staff_no} 的岗位不能登录{ {'desk': '大堂工作台', 'teller': '柜员窗口', 'manager': '客户经理'}[kind] }"
+                ),
+            )
+        return Station(kind, window if kind == "teller" else None, who.staff_no, who.role)
+
+    # ---------------------------------------------------------------- requests
+
+    async def _request(self, peer: _Peer, raw: str | bytes) -> None:
+        rid = None
+        try:
+            msg = protocol.parse(raw)
+            rid = msg.id
+            if msg.type != "request" or rid is None:
+                raise LobbyError("malformed", tr("已认证，请发送 request"))
+            name = msg.body["command"]
+            command = COMMANDS.get(name)
+            if command is None:
+                raise LobbyError("unknown_command", tr(f"没有指令“{name}”"))
+            if peer.station.kind not in command.stations:
+                raise LobbyError("forbidden", tr(f"本站点({peer.station.kind})无权执行“{name}”"))
+            args = msg.body.get("args", {})
+            station = peer.station
+            result = await self._run(
+                lambda: command.run(self.store, station, args, f"{station.actor}:{rid}")
+            )
+        except LobbyError as exc:
+            await peer.ws.send(protocol.refusal(rid, exc))
+            return
+        except Exception:
+            log.exception("hub command failed")
+            await peer.ws.send(
+                protocol.refusal(
+                    rid,
+                    LobbyError(
+                        "internal_error",
+                        tr("网点主机处理出错，已记录日志，请重试；如反复出现请联系科技人员"),
+                    ),
+                )
+            )
+            return
+        await peer.ws.send(protocol.reply(rid, result))
+        if command.changes_lobby:
+            await self._announce(name, result)
+
+    async def _announce(self, name: str, result: object) -> None:
+        snapshot = await self._run(lambda: store_commands.lobby_snapshot(self.store))
+        messages = []
+        if name in ANNOUNCED and isinstance(result, dict):
+            self._seq += 1
+            messages.append(
+                protocol.event(
+                    ANNOUNCED[name],
+                    {
+                        "number": result["number"],
+                        "window": result["window"],
+                        "zone": result["zone"],
+                    },
+                    self._seq,
+                )
+            )
+        self._seq += 1
+        messages.append(protocol.event("lobby", public_lobby(snapshot), self._seq))
+        connections = [p.ws for p in self._peers]
+        for m in messages:  # never waits on a slow station; a dead one is skipped
+            broadcast(connections, m)

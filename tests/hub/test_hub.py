@@ -1,0 +1,296 @@
+"""A real hub on 127.0.0.1 with real WebSocket clients."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import connect
+
+from lobby_app.core.business import PriorityKind
+from lobby_app.core.errors import LobbyError
+from lobby_app.core.zones import Zone
+from lobby_app.hub.client import HubClient
+from lobby_app.hub.server import Hub
+from lobby_app.models import Counter
+from lobby_app.store import Store, commands
+from lobby_app.store.commands import IssueRequest
+from lobby_app.store.demo import DEMO_PIN, seed_demo
+
+_TEMPLATE: dict[str, Path] = {}
+
+
+@pytest.fixture
+def store(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    if "dir" not in _TEMPLATE:
+        base = tmp_path_factory.mktemp("hub-template")
+        s = Store.open(base)
+        seed_demo(s, customers=100)
+        with s.write() as w:  # twenty more closed-counter windows for the race
+            w.add_all(
+                Counter(window_no=n, name=f"{n}号", zones="closed_counter") for n in range(11, 31)
+            )
+        s.close()
+        _TEMPLATE["dir"] = base
+    shutil.copytree(_TEMPLATE["dir"], tmp_path / "data")
+    s = Store.open(tmp_path / "data")
+    yield s
+    s.close()
+
+
+def with_hub(store: Store, body: Callable[[Hub], Awaitable[None]]) -> None:
+    async def main() -> None:
+        hub = Hub(store, "127.0.0.1", 0)
+        await hub.start()
+        try:
+            await asyncio.wait_for(body(hub), 120)
+        finally:
+            await hub.stop()
+
+    asyncio.run(main())
+
+
+def teller(hub: Hub, window: int, **kw: Any) -> HubClient:
+    return HubClient(
+        hub.url, station="teller", key=hub.key, staff="T01", pin=DEMO_PIN, window=window, **kw
+    )
+
+
+async def raw_session(hub: Hub, hello: dict[str, Any]) -> Any:
+    ws = await connect(hub.url)
+    await ws.send(json.dumps({"v": 1, "type": "hello", "id": "h", **hello}))
+    return ws, json.loads(await ws.recv())
+
+
+def test_twenty_tellers_race_and_each_ticket_is_called_once(store: Store) -> None:
+    for i in range(120):
+        commands.issue_ticket(
+            store, IssueRequest("cash", priority=PriorityKind.ELDERLY if i % 9 == 0 else None)
+        )
+
+    async def body(hub: Hub) -> None:
+        clients = [teller(hub, 11 + i) for i in range(20)]
+        await asyncio.gather(*(c.connect_once() for c in clients))
+        runners = [asyncio.create_task(c._receive()) for c in clients]
+
+        async def drain(c: HubClient) -> list[str]:
+            got = []
+            while True:
+                try:
+                    got.append((await c.request("call_next"))["ticket_id"])
+                except LobbyError as exc:
+                    assert exc.code == "queue_empty", exc.message
+                    return got
+
+        results = await asyncio.gather(*(drain(c) for c in clients))
+        called = [t for r in results for t in r]
+        assert len(called) == 120 and len(set(called)) == 120
+        assert sum(1 for r in results if r) > 1  # really shared among windows
+        for c in clients:
+            await c.close()
+        for r in runners:
+            r.cancel()
+
+    with_hub(store, body)
+
+
+def test_wrong_key_wrong_role_wrong_pin_refused(store: Store) -> None:
+    async def body(hub: Hub) -> None:
+        ws, answer = await raw_session(
+            hub, {"station": "teller", "window": 1, "key": "nope", "staff": "T01", "pin": DEMO_PIN}
+        )
+        assert not answer["ok"] and answer["error"] == "bad_station_key"
+        assert "站点密钥" in answer["message"]
+        await ws.close()
+        ws, answer = await raw_session(
+            hub, {"station": "desk", "key": hub.key, "staff": "T01", "pin": DEMO_PIN}
+        )
+        assert answer["error"] == "wrong_role"
+        await ws.close()
+        ws, answer = await raw_session(
+            hub, {"station": "desk", "key": hub.key, "staff": "L01", "pin": "9999"}
+        )
+        assert answer["error"] == "login_failed"
+        await ws.close()
+
+    with_hub(store, body)
+
+
+def test_lockout_after_repeated_failures(store: Store) -> None:
+    async def body(hub: Hub) -> None:
+        for _ in range(5):
+            ws, answer = await raw_session(
+                hub, {"station": "desk", "key": hub.key, "staff": "L01", "pin": "0000"}
+            )
+            assert answer["error"] == "login_failed"
+            await ws.close()
+        ws, answer = await raw_session(
+            hub, {"station": "desk", "key": hub.key, "staff": "L01", "pin": DEMO_PIN}
+        )
+        assert answer["error"] == "login_locked"  # even the right PIN, for a while
+        await ws.close()
+
+    with_hub(store, body)
+
+
+def test_malformed_oversized_forbidden_and_unknown(store: Store) -> None:
+    async def body(hub: Hub) -> None:
+        ws, answer = await raw_session(
+            hub, {"station": "teller", "window": 1, "key": hub.key, "staff": "T01", "pin": DEMO_PIN}
+        )
+        assert answer["ok"] and answer["result"]["window"] == 1
+        for raw, code in [
+            ("{not json", "malformed"),
+            (json.dumps({"v": 1, "type": "request", "command": "queue"}), "malformed"),
+            (
+                json.dumps({"v": 9, "type": "request", "id": "x", "command": "queue"}),
+                "unsupported_version",
+            ),
+            (
+                json.dumps(
+                    {
+                        "v": 1,
+                        "type": "request",
+                        "id": "a",
+                        "command": "issue_ticket",
+                        "args": {"business": "cash"},
+                    }
+                ),
+                "forbidden",
+            ),
+            (
+                json.dumps({"v": 1, "type": "request", "id": "b", "command": "fly"}),
+                "unknown_command",
+            ),
+            (
+                json.dumps(
+                    {
+                        "v": 1,
+                        "type": "request",
+                        "id": "c",
+                        "command": "queue",
+                        "args": {"pad": "x" * 70_000},
+                    }
+                ),
+                "message_too_large",
+            ),
+        ]:
+            await ws.send(raw)
+            reply = json.loads(await ws.recv())
+            assert reply["ok"] is False and reply["error"] == code, (raw[:40], reply)
+            assert reply["message"]
+        await ws.send(json.dumps({"v": 1, "type": "request", "id": "d", "command": "queue"}))
+        assert json.loads(await ws.recv())["ok"]  # the connection survived all of that
+        await ws.close()
+
+    with_hub(store, body)
+
+
+def test_lost_reply_retried_with_same_id_acts_once(store: Store) -> None:
+    commands.issue_ticket(store, IssueRequest("cash"))
+    commands.issue_ticket(store, IssueRequest("cash"))
+    hello = {"station": "teller", "window": 1, "key": "", "staff": "T01", "pin": DEMO_PIN}
+
+    async def body(hub: Hub) -> None:
+        hello["key"] = hub.key
+        req = json.dumps({"v": 1, "type": "request", "id": "r-42", "command": "call_next"})
+        ws, _ = await raw_session(hub, hello)
+        await ws.send(req)
+        await ws.close()  # the reply is lost with the connection
+        await asyncio.sleep(0.2)
+        ws, _ = await raw_session(hub, hello)
+        await ws.send(req)
+        reply = json.loads(await ws.recv())
+        while reply.get("type") != "reply":
+            reply = json.loads(await ws.recv())
+        assert reply["ok"] and reply["result"]["number"] == "A001"
+        await ws.close()
+
+    with_hub(store, body)
+    snap = commands.lobby_snapshot(store)
+    assert [e.number for e in snap.zone(Zone.CLOSED_COUNTER).waiting] == ["A002"]
+
+
+def test_events_reach_every_station_and_display_sees_no_personal_data(store: Store) -> None:
+    async def body(hub: Hub) -> None:
+        seen: list[tuple[str, dict[str, Any]]] = []
+        display = HubClient(
+            hub.url,
+            station="display",
+            key=hub.key,
+            on_event=lambda name, msg: seen.append((name, msg)),
+        )
+        desk = HubClient(hub.url, station="desk", key=hub.key, staff="L01", pin=DEMO_PIN)
+        tel = teller(hub, 4)
+        tasks = [asyncio.create_task(c.run()) for c in (display, desk, tel)]
+        while not (display.connected and desk.connected and tel.connected):
+            await asyncio.sleep(0.01)
+        found = await desk.request("lookup", query="oymh")
+        assert found and found[0]["name"] == "欧阳明华"  # the desk may see the customer
+        issued = await desk.request(
+            "issue_ticket", business="cash", customer_id=found[0]["id"], greeting_note="老客户"
+        )
+        assert issued["number"] == "V001"
+        called = await tel.request("call_next")
+        assert called["number"] == "V001" and called["window"] == 4
+        while not any(n == "called" for n, _ in seen):
+            await asyncio.sleep(0.01)
+        text = json.dumps([m for _, m in seen], ensure_ascii=False)
+        assert "V001" in text
+        for secret in ("欧阳", "C000000001", "老客户", "mid_high", "black_gold"):
+            assert secret not in text
+        with pytest.raises(LobbyError) as e:
+            await display.request("lookup", query="oymh")
+        assert e.value.code == "forbidden"
+        for c in (display, desk, tel):
+            await c.close()
+        for t in tasks:
+            t.cancel()
+
+    with_hub(store, body)
+
+
+def test_client_reports_loss_reconnects_and_loses_nothing(store: Store) -> None:
+    async def body(hub: Hub) -> None:
+        states: list[bool] = []
+        desk = HubClient(
+            hub.url,
+            station="desk",
+            key=hub.key,
+            staff="L01",
+            pin=DEMO_PIN,
+            on_state=lambda up, why: states.append(up),
+        )
+        task = asyncio.create_task(desk.run())
+        while not desk.connected:
+            await asyncio.sleep(0.01)
+        first = await desk.request("issue_ticket", business="cash")
+        port = hub.port
+        await hub.stop()  # the hub PC goes away
+        while desk.connected:
+            await asyncio.sleep(0.01)
+        assert states[-1] is False  # said at once
+        pending = asyncio.create_task(desk.request("issue_ticket", business="cash"))
+        await asyncio.sleep(0.3)
+        again = Hub(store, "127.0.0.1", port)
+        await again.start()
+        second = await pending
+        assert (first["number"], second["number"]) == ("A001", "A002")
+        assert states[-1] is True and states.count(True) == 2
+        lobby = desk.welcome["lobby"]  # the view reloaded on reconnect
+        assert lobby["issued_today"] in (1, 2)  # reloaded before or after the retried issue
+        await desk.close()
+        task.cancel()
+        await again.stop()
+
+    async def main() -> None:
+        hub = Hub(store, "127.0.0.1", 0)
+        await hub.start()
+        await asyncio.wait_for(body(hub), 60)
+
+    asyncio.run(main())
