@@ -102,6 +102,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("queue", parents=[common], help=tr("各区等候队列(按叫号顺序)"))
     p.set_defaults(handler=cmd_queue)
 
+    p = sub.add_parser("hub", parents=[common], help=tr("运行网点主机(无界面)"))
+    p.add_argument("--host", default="0.0.0.0", help=tr("监听地址(默认所有网卡)"))
+    p.add_argument("--port", type=int, default=8765)
+    p.set_defaults(handler=cmd_hub)
+
+    p = sub.add_parser("station-key", parents=[common], help=tr("显示本网点的站点密钥"))
+    p.set_defaults(handler=cmd_station_key)
+
+    p = sub.add_parser("staff-pin", parents=[common], help=tr("设置员工登录密码"))
+    p.add_argument("staff")
+    p.add_argument("--pin", help=tr("4到8位数字；不给则从标准输入读取"))
+    p.set_defaults(handler=cmd_staff_pin)
+
     for name, help_text in (
         ("call", tr("叫下一位(按排队规则)")),
         ("recall", tr("重呼当前客户")),
@@ -115,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, parents=[common], help=help_text)
         p.add_argument("--window", type=int, required=True, help=tr("窗口号"))
         p.add_argument("--request-id", help=tr("请求编号：同一编号重试不会重复执行"))
+        p.add_argument("--hub", help=tr("经网点主机执行，如 ws://192.168.1.10:8765"))
+        p.add_argument("--key", help=tr("站点密钥(或环境变量 LOBBY_STATION_KEY)"))
+        p.add_argument("--staff", help=tr("工号(或环境变量 LOBBY_STAFF)"))
+        p.add_argument("--pin", help=tr("密码(或环境变量 LOBBY_PIN)"))
         p.add_argument("--actor", default="cli")
         if name == "transfer":
             p.add_argument("--to-zone", help="self_service|closed_counter|open_counter|vip")
@@ -360,10 +377,117 @@ def cmd_queue(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_hub(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    from lobby_app.hub.server import Hub
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    store = _store(args)
+    hub = Hub(store, args.host, args.port)
+
+    def ready() -> None:  # after the port is bound: scripts wait for this line
+        print(
+            tr(f"网点主机运行中：{hub.url}  数据目录 {store.data_dir}"), file=sys.stderr, flush=True
+        )
+        print(
+            tr("站点密钥请用 lobby-app station-key 查看；按 Ctrl+C 停止"),
+            file=sys.stderr,
+            flush=True,
+        )
+
+    try:
+        asyncio.run(hub.serve_forever(ready))
+    except OSError as exc:
+        raise LobbyError(
+            "hub_port_busy",
+            tr(f"无法在端口 {args.port} 监听（{exc.strerror}）。请换一个端口或停止占用它的程序"),
+        ) from exc
+    return 0
+
+
+def cmd_station_key(args: argparse.Namespace) -> int:
+    from lobby_app.store.staff import station_key
+
+    key = station_key(_store(args))
+    _emit(args, {"station_key": key}, key)
+    return 0
+
+
+def cmd_staff_pin(args: argparse.Namespace) -> int:
+    import getpass
+
+    from lobby_app.store.staff import set_pin
+
+    pin = args.pin
+    if pin is None:
+        pin = (
+            getpass.getpass(tr("新密码：")) if sys.stdin.isatty() else sys.stdin.readline().strip()
+        )
+    set_pin(_store(args), args.staff, pin, actor="cli")
+    _emit(args, {"staff": args.staff, "pin_set": True}, tr(f"工号 {args.staff} 的密码已设置"))
+    return 0
+
+
+HUB_COMMANDS = {
+    "call": "call_next",
+    "recall": "recall",
+    "start": "start",
+    "finish": "finish",
+    "no-show": "no_show",
+    "transfer": "transfer",
+}
+
+
+def _through_hub(args: argparse.Namespace) -> dict[str, Any]:
+    import asyncio
+    import os
+
+    from lobby_app.hub.client import HubClient
+
+    command = HUB_COMMANDS.get(args.teller_command)
+    if command is None:
+        raise LobbyError("not_on_hub", tr(f"{args.teller_command} 暂不支持经网点主机执行"))
+    client = HubClient(
+        args.hub,
+        station="teller",
+        window=args.window,
+        key=args.key or os.environ.get("LOBBY_STATION_KEY", ""),
+        staff=args.staff or os.environ.get("LOBBY_STAFF", ""),
+        pin=args.pin or os.environ.get("LOBBY_PIN", ""),
+    )
+    extra: dict[str, Any] = {}
+    if command == "transfer":
+        extra = {
+            k: v
+            for k, v in (
+                ("to_zone", args.to_zone),
+                ("to_window", args.to_window),
+                ("reason", args.reason),
+            )
+            if v
+        }
+
+    async def go() -> dict[str, Any]:
+        await client.connect_once()
+        receiving = asyncio.create_task(client._receive())
+        try:
+            result: dict[str, Any] = await client.request(command, **extra)
+            return result
+        finally:
+            await client.close()
+            receiving.cancel()
+
+    return asyncio.run(go())
+
+
 def cmd_teller(args: argparse.Namespace) -> int:
     from lobby_app.core.zones import parse_zone
     from lobby_app.store import teller
 
+    if args.hub:
+        return _say_teller(args, args.teller_command, _through_hub(args))
     store = _store(args)
     kw = {"actor": args.actor, "request_id": args.request_id}
     command = args.teller_command
@@ -388,16 +512,21 @@ def cmd_teller(args: argparse.Namespace) -> int:
             "no-show": teller.no_show,
         }[command]
         result = fn(store, args.window, **kw)
+    return _say_teller(args, command, result.as_json())
+
+
+def _say_teller(args: argparse.Namespace, command: str, doc: dict[str, Any]) -> int:
+    number, window, zone = doc["number"], doc["window"], doc["zone"]
     said = {
-        "call": tr(f"请 {result.number} 号到 {result.window} 号窗口"),
-        "recall": tr(f"再次请 {result.number} 号到 {result.window} 号窗口"),
-        "call-back": tr(f"请 {result.number} 号到 {result.window} 号窗口"),
-        "start": tr(f"{result.number} 开始办理"),
-        "finish": tr(f"{result.number} 办理完成"),
-        "no-show": tr(f"{result.number} 已过号"),
-        "transfer": tr(f"{result.number} 已转到 {result.zone}"),
+        "call": tr(f"请 {number} 号到 {window} 号窗口"),
+        "recall": tr(f"再次请 {number} 号到 {window} 号窗口"),
+        "call-back": tr(f"请 {number} 号到 {window} 号窗口"),
+        "start": tr(f"{number} 开始办理"),
+        "finish": tr(f"{number} 办理完成"),
+        "no-show": tr(f"{number} 已过号"),
+        "transfer": tr(f"{number} 已转到 {zone}"),
     }[command]
-    _emit(args, result.as_json(), said)
+    _emit(args, doc, said)
     return 0
 
 

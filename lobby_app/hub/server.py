@@ -81,9 +81,11 @@ class Hub:
     def url(self) -> str:
         return f"ws://{self.host}:{self.port}"
 
-    async def serve_forever(self) -> None:
+    async def serve_forever(self, on_ready: Callable[[], None] | None = None) -> None:
         await self.start()
         assert self._server is not None
+        if on_ready is not None:
+            on_ready()
         await self._server.serve_forever()
 
     async def stop(self) -> None:

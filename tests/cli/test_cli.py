@@ -180,3 +180,57 @@ def test_teller_commands_from_scripts(data: Path) -> None:
     assert rc == 2 and doc["error"] == "queue_empty"
     rc, doc, _ = run(data, "finish", "--window", "7", ok=False)
     assert doc["error"] == "unknown_window"
+
+
+def test_teller_commands_through_a_hub_process(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    data = tmp_path / "d"
+    run(data, "demo", "--customers", "50")
+    run(data, "ticket", "--business", "cash")
+    _, key, _ = run(data, "station-key")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    hub = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lobby_app",
+            "--data-dir",
+            str(data),
+            "hub",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert hub.stderr is not None
+        lines: list[str] = []
+        while not any("网点主机运行中" in line for line in lines):  # log lines, then ready
+            line = hub.stderr.readline()
+            assert line, f"hub exited before it was ready: {lines}"
+            lines.append(line)
+        url = f"ws://127.0.0.1:{port}"
+        creds = ["--hub", url, "--key", key["station_key"], "--staff", "T01", "--pin", "1234"]
+        _, doc, _ = run(tmp_path, "call", "--window", "1", *creds)
+        assert (doc["number"], doc["window"]) == ("A001", 1)
+        rc, doc, _ = run(tmp_path, "call", "--window", "1", *creds, ok=False)
+        assert rc == 2 and doc["error"] == "queue_empty"
+        bad = [*creds[:3], "wrong", *creds[4:]]
+        rc, doc, _ = run(tmp_path, "finish", "--window", "1", *bad, ok=False)
+        assert doc["error"] == "bad_station_key"
+        t0 = time.monotonic()
+        rc, doc, _ = run(data, "hub", "--host", "127.0.0.1", "--port", str(port), ok=False)
+        assert rc == 2 and doc["error"] == "hub_port_busy" and time.monotonic() - t0 < 60
+    finally:
+        hub.terminate()
+        hub.wait(timeout=30)
+        if hub.stderr:
+            hub.stderr.close()
