@@ -115,6 +115,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pin", help=tr("4到8位数字；不给则从标准输入读取"))
     p.set_defaults(handler=cmd_staff_pin)
 
+    p = sub.add_parser("refer", parents=[common], help=tr("把客户转介给客户经理并打印转介单"))
+    p.add_argument("--ticket", required=True, help=tr("当日票号，如 V001"))
+    p.add_argument("--to", required=True, help=tr("客户经理工号，如 M01"))
+    p.add_argument("--need", required=True, help=tr("需求标签，如 wealth"))
+    p.add_argument("--note", default="", help=tr("转介说明"))
+    p.add_argument("--pdf", type=Path, help=tr("把转介单 PDF 写到此路径(不送打印机)"))
+    p.add_argument("--no-print", action="store_true", help=tr("只记录，不打印转介单"))
+    p.add_argument("--window", type=int, help=tr("从柜员窗口转介时给出窗口号"))
+    _station_flags(p)
+    p.set_defaults(handler=cmd_refer)
+
+    p = sub.add_parser("referrals", parents=[common], help=tr("转介清单(默认未结案的)"))
+    p.add_argument("--to", help=tr("只看某位客户经理的"))
+    p.add_argument("--all", action="store_true", help=tr("包括已结案的"))
+    p.set_defaults(handler=cmd_referrals)
+
+    p = sub.add_parser("referral-outcome", parents=[common], help=tr("记录转介结果"))
+    p.add_argument("referral", help=tr("转介单号"))
+    p.add_argument(
+        "--outcome",
+        required=True,
+        choices=("accept", "contact", *("sold", "declined", "follow_up")),
+    )
+    p.add_argument("--product", default="")
+    p.add_argument("--amount", default="0", help=tr("成交金额(元)"))
+    p.add_argument("--follow-up", help=tr("跟进日期 YYYY-MM-DD"))
+    p.add_argument("--note", default="")
+    p.add_argument("--actor", required=True, help=tr("客户经理工号"))
+    p.set_defaults(handler=cmd_referral_outcome)
+
+    p = sub.add_parser("marketing-rules", parents=[common], help=tr("一句话营销话术表"))
+    p.add_argument(
+        "--load",
+        type=Path,
+        metavar="CSV",
+        help=tr("用 CSV 替换话术表(列：tier,need,sentence[,sort_order][,active])"),
+    )
+    p.add_argument("--export", action="store_true", help=tr("以 CSV 输出当前话术表"))
+    p.set_defaults(handler=cmd_marketing_rules)
+
     for name, help_text in (
         ("call", tr("叫下一位(按排队规则)")),
         ("recall", tr("重呼当前客户")),
@@ -127,12 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         p = sub.add_parser(name, parents=[common], help=help_text)
         p.add_argument("--window", type=int, required=True, help=tr("窗口号"))
-        p.add_argument("--request-id", help=tr("请求编号：同一编号重试不会重复执行"))
-        p.add_argument("--hub", help=tr("经网点主机执行，如 ws://192.168.1.10:8765"))
-        p.add_argument("--key", help=tr("站点密钥(或环境变量 LOBBY_STATION_KEY)"))
-        p.add_argument("--staff", help=tr("工号(或环境变量 LOBBY_STAFF)"))
-        p.add_argument("--pin", help=tr("密码(或环境变量 LOBBY_PIN)"))
-        p.add_argument("--actor", default="cli")
+        _station_flags(p)
         if name == "transfer":
             p.add_argument("--to-zone", help="self_service|closed_counter|open_counter|vip")
             p.add_argument("--to-window", type=int)
@@ -143,6 +178,15 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("state", choices=("open", "close"))
         p.set_defaults(handler=cmd_teller, teller_command=name)
     return parser
+
+
+def _station_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--request-id", help=tr("请求编号：同一编号重试不会重复执行"))
+    p.add_argument("--hub", help=tr("经网点主机执行，如 ws://192.168.1.10:8765"))
+    p.add_argument("--key", help=tr("站点密钥(或环境变量 LOBBY_STATION_KEY)"))
+    p.add_argument("--staff", help=tr("工号(或环境变量 LOBBY_STAFF)"))
+    p.add_argument("--pin", help=tr("密码(或环境变量 LOBBY_PIN)"))
+    p.add_argument("--actor", default="cli", help=tr("不经主机时记作谁做的(工号)"))
 
 
 def _store(args: argparse.Namespace) -> Any:
@@ -441,22 +485,9 @@ HUB_COMMANDS = {
 
 
 def _through_hub(args: argparse.Namespace) -> dict[str, Any]:
-    import asyncio
-    import os
-
-    from lobby_app.hub.client import HubClient
-
     command = HUB_COMMANDS.get(args.teller_command)
     if command is None:
         raise LobbyError("not_on_hub", tr(f"{args.teller_command} 暂不支持经网点主机执行"))
-    client = HubClient(
-        args.hub,
-        station="teller",
-        window=args.window,
-        key=args.key or os.environ.get("LOBBY_STATION_KEY", ""),
-        staff=args.staff or os.environ.get("LOBBY_STAFF", ""),
-        pin=args.pin or os.environ.get("LOBBY_PIN", ""),
-    )
     extra: dict[str, Any] = {}
     if command == "transfer":
         extra = {
@@ -468,13 +499,38 @@ def _through_hub(args: argparse.Namespace) -> dict[str, Any]:
             )
             if v
         }
+    result: dict[str, Any] = _hub_request(args, "teller", args.window, command, extra)
+    return result
 
-    async def go() -> dict[str, Any]:
+
+def _hub_request(
+    args: argparse.Namespace,
+    station: str,
+    window: int | None,
+    command: str,
+    extra: dict[str, Any],
+) -> Any:
+    """One request to the hub as a station, with the credentials from flags or environment."""
+    import asyncio
+    import os
+
+    from lobby_app.hub.client import HubClient
+
+    client = HubClient(
+        args.hub,
+        station=station,
+        window=window,
+        key=args.key or os.environ.get("LOBBY_STATION_KEY", ""),
+        staff=args.staff or os.environ.get("LOBBY_STAFF", ""),
+        pin=args.pin or os.environ.get("LOBBY_PIN", ""),
+    )
+
+    async def go() -> Any:
         await client.connect_once()
+        args.hub_welcome = client.welcome
         receiving = asyncio.create_task(client._receive())
         try:
-            result: dict[str, Any] = await client.request(command, **extra)
-            return result
+            return await client.request(command, **extra)
         finally:
             await client.close()
             receiving.cancel()
@@ -527,6 +583,116 @@ def _say_teller(args: argparse.Namespace, command: str, doc: dict[str, Any]) -> 
         "transfer": tr(f"{number} 已转到 {zone}"),
     }[command]
     _emit(args, doc, said)
+    return 0
+
+
+def cmd_refer(args: argparse.Namespace) -> int:
+    from lobby_app.lobby import print_slip
+    from lobby_app.store import referrals
+
+    if args.hub:
+        station = "teller" if args.window is not None else "desk"
+        extra = {"ticket": args.ticket, "to": args.to, "need": args.need, "note": args.note}
+        doc = _hub_request(args, station, args.window, "refer", extra)
+    else:
+        doc = referrals.refer(
+            _store(args),
+            ticket_number=args.ticket,
+            to_staff=args.to,
+            need=args.need,
+            note=args.note,
+            actor=args.actor,
+            request_id=args.request_id,
+        )
+    lines = [
+        tr(
+            f"转介单 {doc['referral_no']}：{doc['ticket_number']} → {doc['to_name']}({doc['to_staff']})"
+            f" {doc['to_location']}，需求 {doc['need_label']}"
+        )
+    ]
+    if not args.no_print and (not args.hub or args.pdf):
+        # Through a hub, the slip prints here only to a given file: the printer is the desk's.
+        lobby = getattr(args, "hub_welcome", {}).get("lobby", {})
+        outcome = print_slip(
+            _store(args), doc, pdf_path=args.pdf, branch_name=lobby.get("branch_name")
+        )
+        doc = {**doc, "print": outcome.as_json()}
+        lines.append(outcome.message)
+    _emit(args, doc, "\n".join(lines))
+    return 0
+
+
+def cmd_referrals(args: argparse.Namespace) -> int:
+    from lobby_app.store import referrals
+
+    items = referrals.inbox(_store(args), to_staff=args.to, open_only=not args.all)
+    docs = [r.as_json() for r in items]
+    lines = [
+        f"{r.referral_no}  {r.status_label:<4}  {r.ticket_number:<5} "
+        f"{r.customer.salutation if r.customer else tr('未登记客户')}  {r.need_label}  "
+        f"{r.referrer}→{r.to_staff}"
+        for r in items
+    ] or [tr("没有转介")]
+    _emit(args, docs, "\n".join(lines))
+    return 0
+
+
+def cmd_referral_outcome(args: argparse.Namespace) -> int:
+    from datetime import date
+    from decimal import Decimal, InvalidOperation
+
+    from lobby_app.store import referrals
+
+    store = _store(args)
+    if args.outcome == "accept":
+        doc = referrals.accept(store, args.referral, actor=args.actor)
+    elif args.outcome == "contact":
+        doc = referrals.contact(store, args.referral, actor=args.actor)
+    else:
+        try:
+            amount_fen = int(Decimal(args.amount) * 100)
+        except InvalidOperation:
+            raise LobbyError(
+                "bad_amount", tr(f"金额“{args.amount}”不是数字"), field="amount"
+            ) from None
+        try:
+            follow = date.fromisoformat(args.follow_up) if args.follow_up else None
+        except ValueError:
+            raise LobbyError(
+                "bad_date", tr(f"跟进日期“{args.follow_up}”应为 YYYY-MM-DD"), field="follow_up"
+            ) from None
+        doc = referrals.record_outcome(
+            store,
+            args.referral,
+            outcome=args.outcome,
+            actor=args.actor,
+            product=args.product,
+            amount_fen=amount_fen,
+            follow_up_on=follow,
+            note=args.note,
+        )
+    _emit(args, doc, tr(f"转介单 {doc['referral_no']}：{doc['status_label']}"))
+    return 0
+
+
+def cmd_marketing_rules(args: argparse.Namespace) -> int:
+    from lobby_app.core.marketing import parse_rules_csv, rules_to_csv
+    from lobby_app.store import referrals
+
+    store = _store(args)
+    if args.load:
+        try:
+            text = args.load.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LobbyError("unreadable_file", tr(f"读不了文件 {args.load}：{exc}")) from None
+        referrals.replace_marketing_rules(store, parse_rules_csv(text), actor="cli")
+    rules = referrals.marketing_rules(store)
+    if args.export and not args.json:
+        sys.stdout.write(rules_to_csv(rules))
+        return 0
+    docs = [r.__dict__ for r in rules]
+    text = "\n".join(f"[{r.tier or '*'}/{r.need or '*'}] {r.sentence}" for r in rules)
+    _emit(args, docs, text)
     return 0
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from lobby_app.core.i18n import tr
 from lobby_app.printing.dispatch import PrintError, PrintTarget, dispatch_pdf
 from lobby_app.printing.fonts import FontMissingError
+from lobby_app.printing.referral_slip import SlipPrint, write_slip_pdf
 from lobby_app.printing.ticket import TicketPrint, write_ticket_pdf
 from lobby_app.store import commands
 from lobby_app.store.db import Store
@@ -101,4 +104,63 @@ def print_ticket(
     except OSError as exc:
         msg = tr(f"票据文件无法写入（{exc.strerror or exc}）。号码已发出，可稍后重打。")
         commands.record_print(store, issued.id, ok=False, detail=msg, actor=actor)
+        return PrintOutcome(False, None, msg, "pdf_unwritable")
+
+
+def slip_print(
+    referral: dict[str, Any], st: BranchSettings, branch_name: str | None = None
+) -> SlipPrint:
+    """The slip from a referral as the store reports it (``ReferralView.as_json()``)."""
+    cust = referral.get("customer") or {}
+    return SlipPrint(
+        branch_name=branch_name or st.display_name,
+        referral_no=str(referral["referral_no"]),
+        created_at=datetime.fromisoformat(str(referral["created_at"])).astimezone(st.tz),
+        ticket_number=str(referral.get("ticket_number") or ""),
+        customer=str(cust.get("salutation") or ""),
+        tier_label=str(cust.get("tier_label") or ""),
+        masked_id=str(cust.get("masked_id") or ""),
+        need_label=str(referral["need_label"]),
+        note=str(referral.get("note") or ""),
+        to_name=str(referral.get("to_name") or ""),
+        to_staff=str(referral["to_staff"]),
+        to_location=str(referral.get("to_location") or ""),
+        referrer_name=str(referral.get("referrer_name") or ""),
+        referrer=str(referral["referrer"]),
+    )
+
+
+def print_slip(
+    store: Store,
+    referral: dict[str, Any],
+    *,
+    pdf_path: Path | None = None,
+    target: PrintTarget | None = None,
+    branch_name: str | None = None,
+) -> PrintOutcome:
+    """Render the referral slip and send it where the branch prints. The referral stands
+    whether or not the slip prints; it can be printed again."""
+    st = commands.settings(store)
+    slip = slip_print(referral, st, branch_name)
+    try:
+        if pdf_path is not None:
+            out = write_slip_pdf(slip, pdf_path)
+            return PrintOutcome(True, out, tr(f"转介单已保存到 {out}"))
+        target = target or print_target(store, st)
+        with tempfile.TemporaryDirectory(prefix="lobby-slip-") as tmp:
+            pdf = write_slip_pdf(slip, Path(tmp) / f"{slip.referral_no}.pdf")
+            where = dispatch_pdf(pdf, target)
+        dest = Path(where) if target.kind == "folder" else None
+        msg = {
+            "folder": tr(f"转介单已保存到 {where}"),
+            "printer": tr(f"转介单已发送到打印机 {target.printer}"),
+            "none": tr("本机未设置打印"),
+        }[target.kind]
+        return PrintOutcome(True, dest, msg)
+    except PrintError as exc:
+        return PrintOutcome(False, None, exc.message_zh, exc.code)
+    except FontMissingError as exc:
+        return PrintOutcome(False, None, str(exc), "font_missing")
+    except OSError as exc:
+        msg = tr(f"转介单文件无法写入（{exc.strerror or exc}）。转介已记录，可稍后重打。")
         return PrintOutcome(False, None, msg, "pdf_unwritable")

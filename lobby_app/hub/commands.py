@@ -10,7 +10,7 @@ from lobby_app.core.business import parse_priority
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
 from lobby_app.core.zones import parse_zone
-from lobby_app.store import commands, teller
+from lobby_app.store import commands, referrals, teller
 from lobby_app.store.db import Store
 from lobby_app.store.views import LobbySnapshot
 
@@ -75,11 +75,116 @@ def _issue(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
     return commands.issue_ticket(store, req, request_id=rid).as_json()
 
 
-def _teller(fn: Callable[..., teller.WindowTicket]) -> Run:
+def _teller(fn: Callable[..., teller.WindowTicket], *, card: bool = False) -> Run:
+    """A window command; calls hand the teller the pop-up card in the same reply."""
+
     def run(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
-        return fn(store, _window(st, a), actor=st.actor, request_id=rid).as_json()
+        result = fn(store, _window(st, a), actor=st.actor, request_id=rid).as_json()
+        if card:
+            result["card"] = referrals.ticket_card(store, str(result["ticket_id"]))
+        return result
 
     return run
+
+
+def _call_back(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
+    result = teller.call_back(
+        store, _window(st, a), _str(a, "ticket"), actor=st.actor, request_id=rid
+    ).as_json()
+    result["card"] = referrals.ticket_card(store, str(result["ticket_id"]))
+    return result
+
+
+def _window_open(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
+    is_open = a.get("open")
+    if not isinstance(is_open, bool):
+        raise LobbyError("bad_args", tr("open 应为 true 或 false"), field="open")
+    window = _window(st, a)
+    return {
+        "window": window,
+        "open": teller.set_window_open(store, window, is_open, actor=st.actor),
+    }
+
+
+def _counters(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
+    return [c.as_json() for c in teller.counters_view(store)]
+
+
+def _card(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
+    return referrals.ticket_card(store, _str(a, "ticket_id"))
+
+
+def _refer(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
+    return referrals.refer(
+        store,
+        ticket_number=_str(a, "ticket"),
+        to_staff=_str(a, "to"),
+        need=_str(a, "need"),
+        note=_str(a, "note"),
+        actor=st.actor,
+        request_id=rid,
+    )
+
+
+def _head(st: Station) -> bool:
+    return st.role == "branch_head"
+
+
+def _inbox(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
+    mine = st.kind == "manager" and not (_head(st) and a.get("all"))
+    return [
+        r.as_json()
+        for r in referrals.inbox(
+            store, to_staff=st.staff_no if mine else None, open_only=not a.get("closed", False)
+        )
+    ]
+
+
+def _referral_detail(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
+    return referrals.referral_detail(store, _str(a, "referral")).as_json()
+
+
+def _accept(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
+    return referrals.accept(
+        store, _str(a, "referral"), actor=st.actor, any_manager=_head(st), request_id=rid
+    )
+
+
+def _contact(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
+    return referrals.contact(
+        store, _str(a, "referral"), actor=st.actor, any_manager=_head(st), request_id=rid
+    )
+
+
+def _outcome(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
+    from datetime import date
+
+    amount = a.get("amount_fen", 0)
+    if not isinstance(amount, int):
+        raise LobbyError("bad_args", tr("amount_fen 应为整数(分)"), field="amount_fen")
+    follow = _str(a, "follow_up_on")
+    try:
+        follow_on = date.fromisoformat(follow) if follow else None
+    except ValueError:
+        raise LobbyError(
+            "bad_date", tr(f"跟进日期“{follow}”应为 YYYY-MM-DD"), field="follow_up_on"
+        ) from None
+    return referrals.record_outcome(
+        store,
+        _str(a, "referral"),
+        outcome=_str(a, "outcome"),
+        product=_str(a, "product"),
+        amount_fen=amount,
+        follow_up_on=follow_on,
+        note=_str(a, "note"),
+        actor=st.actor,
+        any_manager=_head(st),
+        request_id=rid,
+    )
+
+
+def _managers(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
+    return referrals.managers(store)
 
 
 def _transfer(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
@@ -103,13 +208,22 @@ def _lookup(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
 
 
 def _queue(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
-    return public_lobby(commands.lobby_snapshot(store))
+    return lobby_for_all(store)
 
 
-def public_lobby(snap: LobbySnapshot) -> dict[str, object]:
+def lobby_for_all(store: Store) -> dict[str, object]:
+    st = commands.settings(store)
+    return public_lobby(commands.lobby_snapshot(store), st.display_name, st.timezone)
+
+
+def public_lobby(
+    snap: LobbySnapshot, branch_name: str = "", timezone: str = ""
+) -> dict[str, object]:
     """What any station, the public display included, may see: numbers and counts only."""
     return {
         "business_date": snap.business_date.isoformat(),
+        "branch_name": branch_name,
+        "timezone": timezone,
         "issued_today": snap.issued_today,
         "zones": [
             {
@@ -133,8 +247,19 @@ COMMANDS: dict[str, Command] = {
     "issue_ticket": Command(_issue, DESK, True),
     "lookup": Command(_lookup, (*DESK, "manager"), False),
     "queue": Command(_queue, ("desk", "teller", "manager", "display"), False),
-    "call_next": Command(_teller(teller.call_next), TELLER, True),
-    "recall": Command(_teller(teller.recall), TELLER, True),
+    "call_next": Command(_teller(teller.call_next, card=True), TELLER, True),
+    "recall": Command(_teller(teller.recall, card=True), TELLER, True),
+    "call_back": Command(_call_back, TELLER, True),
+    "window_open": Command(_window_open, (*TELLER, *DESK), True),
+    "counters": Command(_counters, (*DESK, *TELLER), False),
+    "ticket_card": Command(_card, (*DESK, *TELLER, "manager"), False),
+    "refer": Command(_refer, (*DESK, *TELLER), False),
+    "referrals": Command(_inbox, (*DESK, "manager"), False),
+    "referral": Command(_referral_detail, (*DESK, "manager"), False),
+    "accept_referral": Command(_accept, ("manager",), False),
+    "contact_referral": Command(_contact, ("manager",), False),
+    "record_outcome": Command(_outcome, ("manager",), False),
+    "managers": Command(_managers, (*DESK, *TELLER), False),
     "start": Command(_teller(teller.start), TELLER, True),
     "finish": Command(_teller(teller.finish), TELLER, True),
     "no_show": Command(_teller(teller.no_show), TELLER, True),
@@ -142,4 +267,6 @@ COMMANDS: dict[str, Command] = {
 }
 
 # Commands that announce themselves to every station (and the display) with a public event.
-ANNOUNCED = {"call_next": "called", "recall": "called"}
+ANNOUNCED = {"call_next": "called", "recall": "called", "call_back": "called"}
+# Commands whose result goes, as a ``referral`` event, to the desks and the manager it names.
+REFERRAL_EVENTS = ("refer", "accept_referral", "contact_referral", "record_outcome")

@@ -10,6 +10,7 @@ these, and on reconnect.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,11 +27,12 @@ from lobby_app.hub.commands import (
     ANNOUNCED,
     COMMANDS,
     DESK_ROLES,
+    REFERRAL_EVENTS,
     TELLER_ROLES,
+    Command,
     Station,
-    public_lobby,
+    lobby_for_all,
 )
-from lobby_app.store import commands as store_commands
 from lobby_app.store.db import Store
 from lobby_app.store.staff import login, station_key
 
@@ -59,6 +61,7 @@ class Hub:
         self._peers: set[_Peer] = set()
         self._seq = 0
         self._server: Server | None = None
+        self._listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self.key = station_key(store)
 
     async def _run(self, fn: Callable[[], T]) -> T:
@@ -131,7 +134,7 @@ class Hub:
             )
             return None
         peer = _Peer(ws, station)
-        snapshot = await self._run(lambda: store_commands.lobby_snapshot(self.store))
+        lobby = await self._run(lambda: lobby_for_all(self.store))
         await ws.send(
             protocol.reply(
                 rid,
@@ -140,7 +143,7 @@ class Hub:
                     "window": station.window,
                     "staff": station.staff_no,
                     "role": station.role,
-                    "lobby": public_lobby(snapshot),
+                    "lobby": lobby,
                 },
             )
         )
@@ -186,11 +189,7 @@ class Hub:
             if msg.type != "request" or rid is None:
                 raise LobbyError("malformed", tr("已认证，请发送 request"))
             name = msg.body["command"]
-            command = COMMANDS.get(name)
-            if command is None:
-                raise LobbyError("unknown_command", tr(f"没有指令“{name}”"))
-            if peer.station.kind not in command.stations:
-                raise LobbyError("forbidden", tr(f"本站点({peer.station.kind})无权执行“{name}”"))
+            command = self._command(peer.station, name)
             args = msg.body.get("args", {})
             station = peer.station
             result = await self._run(
@@ -212,11 +211,66 @@ class Hub:
             )
             return
         await peer.ws.send(protocol.reply(rid, result))
-        if command.changes_lobby:
+        await self._after(name, result)
+
+    def _command(self, station: Station, name: str) -> Command:
+        command = COMMANDS.get(name)
+        if command is None:
+            raise LobbyError("unknown_command", tr(f"没有指令“{name}”"))
+        if station.kind not in command.stations:
+            raise LobbyError("forbidden", tr(f"本站点({station.kind})无权执行“{name}”"))
+        return command
+
+    async def _after(self, name: str, result: object) -> None:
+        if COMMANDS[name].changes_lobby:
             await self._announce(name, result)
+        if name in REFERRAL_EVENTS and isinstance(result, dict):
+            self._referral_event(result)
+
+    async def execute(
+        self, station: Station, name: str, args: dict[str, Any], request_id: str
+    ) -> object:
+        """Run a command for a station in this very process (the desk that embeds the hub):
+        the same roles, the same exactly-once rule and the same pushes as over the wire."""
+        command = self._command(station, name)
+        result = await self._run(
+            lambda: command.run(self.store, station, args, f"{station.actor}:{request_id}")
+        )
+        await self._after(name, result)
+        return result
+
+    def add_listener(self, listener: Callable[[str, dict[str, Any]], None]) -> None:
+        """An in-process station's view of the pushes (it sees what a desk sees)."""
+        self._listeners.append(listener)
+
+    def _tell_local(self, name: str, data: dict[str, Any]) -> None:
+        for listener in self._listeners:
+            try:
+                listener(name, data)
+            except Exception:
+                log.exception("local listener failed on %s", name)
+
+    def _referral_event(self, referral: dict[str, Any]) -> None:
+        """Personal data: only to the desks and to the manager the referral names."""
+        self._seq += 1
+        message = protocol.event("referral", referral, self._seq)
+        to = [
+            p.ws
+            for p in self._peers
+            if p.station.kind == "desk"
+            or (
+                p.station.kind == "manager"
+                and (
+                    p.station.staff_no == referral.get("to_staff")
+                    or p.station.role == "branch_head"
+                )
+            )
+        ]
+        broadcast(to, message)
+        self._tell_local("referral", json.loads(message))
 
     async def _announce(self, name: str, result: object) -> None:
-        snapshot = await self._run(lambda: store_commands.lobby_snapshot(self.store))
+        lobby = await self._run(lambda: lobby_for_all(self.store))
         messages = []
         if name in ANNOUNCED and isinstance(result, dict):
             self._seq += 1
@@ -232,7 +286,11 @@ class Hub:
                 )
             )
         self._seq += 1
-        messages.append(protocol.event("lobby", public_lobby(snapshot), self._seq))
+        messages.append(protocol.event("lobby", lobby, self._seq))
         connections = [p.ws for p in self._peers]
         for m in messages:  # never waits on a slow station; a dead one is skipped
             broadcast(connections, m)
+        if self._listeners:
+            for m in messages:
+                doc = json.loads(m)
+                self._tell_local(doc["event"], doc)

@@ -3,6 +3,7 @@
 from lobby_app.models.base import Base
 from lobby_app.models.branch import BusinessTypeRow, Counter, Setting, Staff
 from lobby_app.models.customer import AuditEvent, Customer
+from lobby_app.models.referral import MarketingRule, Referral, ReferralCredit
 from lobby_app.models.ticket import CommandLog, NumberCounter, Ticket, TicketEvent, TicketNeed
 
 __all__ = [
@@ -12,7 +13,10 @@ __all__ = [
     "CommandLog",
     "Counter",
     "Customer",
+    "MarketingRule",
     "NumberCounter",
+    "Referral",
+    "ReferralCredit",
     "Setting",
     "Staff",
     "Ticket",

@@ -24,6 +24,7 @@ class Staff(Base):
     # lobby_manager, lobby_guide, teller_closed, teller_open, customer_manager, branch_head
     role: Mapped[str] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    location: Mapped[str] = mapped_column(String(40), default="")  # where customers find them
     pin_hash: Mapped[str] = mapped_column(String(200), default="")  # scrypt, salted
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)

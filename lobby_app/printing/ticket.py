@@ -89,7 +89,7 @@ def fit_size(text: str, font: str, size: float, width: float, smallest: float) -
     return size
 
 
-class _Layout:
+class Layout:
     """Lays out lines top-down, measuring first so the page is exactly as tall as needed."""
 
     def __init__(self, font: str) -> None:
@@ -180,7 +180,7 @@ def _draw_qr(canvas: Canvas, value: str, x: float, y: float, side: float) -> Non
 
 def render_ticket_pdf(ticket: TicketPrint) -> bytes:
     font = cjk_font()
-    lay = _Layout(font)
+    lay = Layout(font)
     inner = PAGE_W - 2 * MARGIN
     lay.space(2 * mm)
     lay.text(ticket.branch_name, fit_size(ticket.branch_name, font, 12, inner, 9))

@@ -682,6 +682,8 @@ def change_settings(store: Store, changes: dict[str, str], *, actor: str) -> Bra
             )
         if key in ("green_run", "wait_target_min") and not (value.isdigit() and int(value) >= 1):
             raise LobbyError("bad_setting", tr(f"{key} 应为正整数"), field=key)
+        if key == "referral_finder_pct" and not (value.isdigit() and int(value) <= 100):
+            raise LobbyError("bad_setting", tr(f"{key} 应为 0 到 100 的整数"), field=key)
         if key == "print_kind" and value not in ("folder", "printer", "none"):
             raise LobbyError(
                 "bad_setting", tr("print_kind 应为 folder、printer 或 none"), field=key

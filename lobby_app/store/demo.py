@@ -41,6 +41,8 @@ DEMO_STAFF = (
     ("M03", tr("林晓梅"), "customer_manager"),
 )
 
+DEMO_LOCATIONS = {"M01": tr("贵宾理财室一"), "M02": tr("贵宾理财室二"), "M03": tr("理财洽谈区")}
+
 CL, OP, VIP, SS = Zone.CLOSED_COUNTER, Zone.OPEN_COUNTER, Zone.VIP, Zone.SELF_SERVICE
 
 # window, name, zones served, VIP window, priority (爱心) window
@@ -119,7 +121,9 @@ def seed_demo(store: Store, *, customers: int = 2000, today: date | None = None)
                 s.add(Setting(key=key, value=value))
         have_staff = set(s.scalars(select(Staff.staff_no)))
         new_staff = [
-            Staff(staff_no=n, name=nm, role=r) for n, nm, r in DEMO_STAFF if n not in have_staff
+            Staff(staff_no=n, name=nm, role=r, location=DEMO_LOCATIONS.get(n, ""))
+            for n, nm, r in DEMO_STAFF
+            if n not in have_staff
         ]
         s.add_all(new_staff)
         have_windows = set(s.scalars(select(Counter.window_no)))

@@ -30,6 +30,7 @@ DEFAULT_SETTINGS: dict[str, str] = {
     "print_kind": "folder",  # folder | printer | none
     "print_folder": "",  # empty: <data dir>/tickets
     "printer": "",
+    "referral_finder_pct": "50",  # a referral sale's credit share for the finder (转介绍销售)
 }
 
 
@@ -44,6 +45,7 @@ class BranchSettings:
     print_kind: str
     print_folder: str
     printer: str
+    referral_finder_pct: int
 
     @property
     def tz(self) -> ZoneInfo:
@@ -77,6 +79,7 @@ def load_settings(session: Session) -> BranchSettings:
         print_kind=values["print_kind"],
         print_folder=values["print_folder"],
         printer=values["printer"],
+        referral_finder_pct=int(values["referral_finder_pct"]),
     )
 
 

@@ -387,3 +387,76 @@ def set_window_open(store: Store, window: int, is_open: bool, *, actor: str = ""
         counter = _counter(s, window, must_be_open=False)
         counter.is_open = is_open
         return is_open
+
+
+@dataclass(frozen=True)
+class CounterState:
+    window: int
+    name: str
+    zones: list[str]
+    vip_window: bool
+    is_open: bool
+    current: str | None  # the ticket number at the window
+    current_status: str | None  # called / serving
+    since: str | None  # when the current ticket was called (ISO, UTC)
+    idle_since: str | None  # when the window last finished, if nobody is at it
+    served_today: int
+
+    def as_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def counters_view(store: Store, *, now: datetime | None = None) -> list[CounterState]:
+    """Every window: open or closed, serving whom since when, idle since, served today."""
+    from sqlalchemy import func
+
+    now = now or utcnow()
+    with store.read() as s:
+        bdate = load_settings(s).business_date(now)
+        current = {
+            t.window_no: t
+            for t in s.scalars(
+                select(Ticket)
+                .where(Ticket.business_date == bdate, Ticket.status.in_(ACTIVE))
+                .order_by(Ticket.called_at)
+            )
+        }
+        served = dict(
+            s.execute(
+                select(Ticket.window_no, func.count())
+                .where(Ticket.business_date == bdate, Ticket.status == "done")
+                .group_by(Ticket.window_no)
+            ).all()
+        )
+        last_done = dict(
+            s.execute(
+                select(Ticket.window_no, func.max(Ticket.finished_at))
+                .where(Ticket.business_date == bdate, Ticket.status == "done")
+                .group_by(Ticket.window_no)
+            ).all()
+        )
+        out = []
+        for c in s.scalars(select(Counter).order_by(Counter.window_no)):
+            t = current.get(c.window_no)
+            idle = last_done.get(c.window_no)
+            out.append(
+                CounterState(
+                    window=c.window_no,
+                    name=c.name,
+                    zones=[z for z in c.zones.split(",") if z],
+                    vip_window=c.vip_window,
+                    is_open=c.is_open,
+                    current=t.number if t else None,
+                    current_status=t.status if t else None,
+                    since=t.called_at.isoformat() if t and t.called_at else None,
+                    idle_since=None if t or idle is None else _aware(idle).isoformat(),
+                    served_today=int(served.get(c.window_no, 0)),
+                )
+            )
+        return out
+
+
+def _aware(value: datetime) -> datetime:
+    from datetime import UTC
+
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -234,3 +234,71 @@ def test_teller_commands_through_a_hub_process(tmp_path: Path) -> None:
         hub.wait(timeout=30)
         if hub.stderr:
             hub.stderr.close()
+
+
+def test_refer_prints_a_slip_and_outcome_credits(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    run(data, "demo", "--customers", "50")
+    _, ticket, _ = run(data, "ticket", "--business", "card", "--customer", "C000000003")
+    _, ref, _ = run(
+        data,
+        "refer",
+        "--ticket",
+        ticket["ticket"]["number"] if "ticket" in ticket else ticket["number"],
+        "--to",
+        "M03",
+        "--need",
+        "insurance",
+        "--note",
+        "给父母买保险",
+        "--actor",
+        "T04",
+        "--pdf",
+        str(tmp_path / "slip.pdf"),
+    )
+    assert ref["to_staff"] == "M03" and ref["print"]["ok"]
+    slip = subprocess.run(
+        ["pdftotext", str(tmp_path / "slip.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert ref["referral_no"] in slip and "给父母买保险" in slip
+    _, inbox, _ = run(data, "referrals", "--to", "M03")
+    assert [r["referral_no"] for r in inbox] == [ref["referral_no"]]
+    rc, doc, _ = run(
+        data,
+        "referral-outcome",
+        ref["referral_no"],
+        "--outcome",
+        "sold",
+        "--amount",
+        "abc",
+        "--product",
+        "x",
+        "--actor",
+        "M03",
+        ok=False,
+    )
+    assert rc == 2 and doc["field"] == "amount"
+    _, doc, _ = run(
+        data,
+        "referral-outcome",
+        ref["referral_no"],
+        "--outcome",
+        "sold",
+        "--amount",
+        "20000",
+        "--product",
+        "保障型保险",
+        "--actor",
+        "M03",
+    )
+    assert doc["status"] == "sold" and doc["amount_fen"] == 2_000_000
+    rc, doc, _ = run(
+        data, "refer", "--ticket", ref["ticket_number"], "--to", "T01", "--need", "wealth", ok=False
+    )
+    assert doc["error"] == "unknown_manager" and "M01" in doc["message"]
+    bad = tmp_path / "rules.csv"
+    bad.write_text("tier,need,sentence\nmass,,好\nvip,,坏\n", encoding="utf-8")
+    rc, doc, _ = run(data, "marketing-rules", "--load", str(bad), ok=False)
+    assert (doc["line"], doc["field"]) == (3, "tier")
+    _, rules, _ = run(data, "marketing-rules")
+    assert len(rules) > 10  # the failed load changed nothing

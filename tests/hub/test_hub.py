@@ -294,3 +294,70 @@ def test_client_reports_loss_reconnects_and_loses_nothing(store: Store) -> None:
         await asyncio.wait_for(body(hub), 60)
 
     asyncio.run(main())
+
+
+def test_referral_reaches_its_manager_live_and_no_one_else(store: Store) -> None:
+    async def body(hub: Hub) -> None:
+        got: dict[str, list[dict[str, Any]]] = {"m02": [], "m01": [], "display": []}
+
+        def keep(who: str) -> Callable[[str, dict[str, Any]], None]:
+            return lambda name, msg: got[who].append(msg) if name == "referral" else None
+
+        def mgr(staff: str) -> HubClient:
+            return HubClient(
+                hub.url,
+                station="manager",
+                key=hub.key,
+                staff=staff,
+                pin=DEMO_PIN,
+                on_event=keep(staff.lower()),
+            )
+
+        m02, m01 = mgr("M02"), mgr("M01")
+        display = HubClient(hub.url, station="display", key=hub.key, on_event=keep("display"))
+        desk = HubClient(hub.url, station="desk", key=hub.key, staff="L01", pin=DEMO_PIN)
+        tel = teller(hub, 7)
+        clients = (m02, m01, display, desk, tel)
+        tasks = [asyncio.create_task(c.run()) for c in clients]
+        while not all(c.connected for c in clients):
+            await asyncio.sleep(0.01)
+        found = await desk.request("lookup", query="C000000001")
+        await desk.request(
+            "issue_ticket",
+            business="wealth",
+            customer_id=found[0]["id"],
+            needs=["deposit_maturing"],
+            needs_note="定期下周到期",
+        )
+        called = await tel.request("call_next")
+        card = called["card"]  # the pop-up comes in the same reply
+        assert card["salutation"] == "欧阳先生" and card["needs_note"] == "定期下周到期"
+        assert card["marketing"] and "贵宾" in card["flags"]
+        ref = await tel.request("refer", ticket=called["number"], to="M02", need="wealth")
+        while not got["m02"]:
+            await asyncio.sleep(0.01)
+        assert got["m02"][0]["data"]["referral_no"] == ref["referral_no"]
+        with pytest.raises(LobbyError) as e:
+            await m01.request("accept_referral", referral=ref["referral_no"])
+        assert e.value.code == "not_your_referral"
+        inbox = await m02.request("referrals")
+        assert [r["referral_no"] for r in inbox] == [ref["referral_no"]]
+        done = await m02.request(
+            "record_outcome",
+            referral=ref["referral_no"],
+            outcome="sold",
+            product="理财",
+            amount_fen=100_000_00,
+        )
+        assert done["credits"][0]["staff"] == "M01"  # the VIP's own manager
+        with pytest.raises(LobbyError) as e:
+            await tel.request("record_outcome", referral=ref["referral_no"], outcome="declined")
+        assert e.value.code == "forbidden"
+        await asyncio.sleep(0.2)
+        assert got["m01"] == [] and got["display"] == []
+        for c in clients:
+            await c.close()
+        for t in tasks:
+            t.cancel()
+
+    with_hub(store, body)
