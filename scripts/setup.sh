@@ -12,7 +12,7 @@ APT_PACKAGES=(
   libxcb-keysyms1 libxcb-render-util0 libxcb-render0 libxcb-shape0 libxcb-util1 libxcb-xkb1
   libxcb-randr0 libxcb-xfixes0 libxcb-sync1 libxcb-xinerama0
   # Chinese font for the screen and the PDFs, PDF read-back, a virtual screen
-  fonts-wqy-zenhei poppler-utils poppler-data xvfb xauth
+  fonts-wqy-zenhei poppler-utils poppler-data xvfb xauth libpulse0
   # reads the QR code on rendered tickets back in the tests
   zbar-tools
   # a real print system with a PDF printer, so printing is tested through CUPS itself
