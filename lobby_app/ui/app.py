@@ -10,7 +10,15 @@ from pathlib import Path
 
 import qasync  # imported after PySide6 so it picks this binding
 from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLineEdit,
+    QMessageBox,
+    QWidget,
+)
 
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
@@ -86,3 +94,91 @@ def run_desk(data_dir: Path | None) -> int:
     finally:
         store.close()
     return 0
+
+
+class LoginDialog(QDialog):
+    """Staff number, PIN and (once per PC) the branch's station key."""
+
+    def __init__(self, title: str, *, need_staff: bool, key: str, staff: str) -> None:
+        super().__init__()
+        self.setWindowTitle(title)
+        form = QFormLayout(self)
+        self.key = QLineEdit(key)
+        self.key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.staff = QLineEdit(staff)
+        self.pin = QLineEdit()
+        self.pin.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow(tr("站点密钥"), self.key)
+        if need_staff:
+            form.addRow(tr("工号"), self.staff)
+            form.addRow(tr("密码"), self.pin)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+
+def run_station(
+    kind: str,
+    *,
+    hub_url: str,
+    key: str,
+    staff: str,
+    pin: str,
+    window: int | None = None,
+    full_screen: bool = True,
+) -> int:
+    """A teller window, a customer manager's inbox or the calling display, on a hub."""
+    from lobby_app.ui.hublink import HubLink
+
+    app = qt_app()
+    titles = {
+        "teller": tr(f"{window} 号窗口登录"),
+        "manager": tr("客户经理登录"),
+        "display": tr("叫号显示屏"),
+    }
+    need_staff = kind != "display"
+    if not key or (need_staff and not (staff and pin)):
+        dlg = LoginDialog(titles[kind], need_staff=need_staff, key=key, staff=staff)
+        if dlg.exec() != QDialog.DialogCode.Accepted:
+            return 1
+        key, staff, pin = dlg.key.text().strip(), dlg.staff.text().strip(), dlg.pin.text()
+    link = HubLink(hub_url, station=kind, key=key, staff=staff, pin=pin, window=window)
+    widget: QWidget
+    if kind == "teller":
+        from lobby_app.ui.teller import TellerWindow
+
+        assert window is not None
+        widget = TellerWindow(link, window)
+        widget.resize(480, 640)
+    elif kind == "manager":
+        from lobby_app.ui.manager import ManagerWindow
+
+        widget = ManagerWindow(link)
+        widget.resize(1200, 700)
+    else:
+        from lobby_app.ui.display import Announcer, DisplayWindow
+
+        widget = DisplayWindow(link, Announcer.for_this_pc())
+        widget.resize(1280, 720)
+
+    def refused(up: bool, why: str) -> None:
+        if not up and link.fatal is not None:
+            QMessageBox.critical(widget, tr("网点主机拒绝登录"), link.fatal.message)
+
+    link.state.connect(refused)
+    if kind == "display" and full_screen:
+        widget.showFullScreen()
+    else:
+        widget.show()
+    link.start()
+    if os.environ.get("LOBBY_EXIT_AFTER_MS"):
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(int(os.environ["LOBBY_EXIT_AFTER_MS"]), app.quit)
+    try:
+        return app.exec()
+    finally:
+        link.close()

@@ -136,7 +136,7 @@ class DisplayWindow(QWidget):
         self.setWindowTitle(tr("叫号显示屏"))
         self.setStyleSheet("background: #0b2545; color: white;")
         self._build()
-        link.event.connect(self._on_event)
+        link.pushed.connect(self._on_event)
         link.state.connect(self._on_state)
         self._clock = QTimer(self, interval=1000)
         self._clock.timeout.connect(self._tick)

@@ -28,9 +28,9 @@ Failed = Callable[[LobbyError], None]
 
 
 class HubLink(QObject):
-    """``request(command, args, on_done, on_error)``; ``event`` and ``state`` signals."""
+    """``request(command, args, on_done, on_error)``; ``pushed`` and ``state`` signals."""
 
-    event = Signal(str, dict)  # name, the whole message (``data`` holds the payload)
+    pushed = Signal(str, dict)  # name, the whole message (``data`` holds the payload)
     state = Signal(bool, str)  # connected?, what to tell the person
     _reply = Signal(int, object, object)
 
@@ -54,7 +54,7 @@ class HubLink(QObject):
             staff=staff,
             pin=pin,
             window=window,
-            on_event=lambda name, msg: self.event.emit(name, msg),
+            on_event=lambda name, msg: self.pushed.emit(name, msg),
             on_state=lambda up, why: self.state.emit(up, why),
         )
         self._loop = asyncio.new_event_loop()

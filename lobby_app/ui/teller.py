@@ -59,7 +59,7 @@ class TellerWindow(QWidget):
         self.setWindowTitle(tr(f"{window_no} 号窗口 · 柜员叫号"))
         self._build()
         link.state.connect(self._on_state)
-        link.event.connect(self._on_event)
+        link.pushed.connect(self._on_event)
         self._set_enabled(False)
 
     # ---------------------------------------------------------------- layout
@@ -111,7 +111,7 @@ class TellerWindow(QWidget):
             b.setMinimumHeight(34)
             b.clicked.connect(slot)
             if shortcut:
-                QShortcut(QKeySequence(shortcut), self, activated=b.click)
+                QShortcut(QKeySequence(shortcut), self).activated.connect(b.click)
             grid.addWidget(b, i // 4, i % 4)
             self.buttons[key] = b
         self.buttons["call"].setStyleSheet("font-weight: bold;")
@@ -357,13 +357,13 @@ class TransferDialog(QDialog):
         self.zone.addItem(tr("（转到指定窗口）"), "")
         for z in Zone:
             self.zone.addItem(z.label, z.value)
-        self.window = QSpinBox()
-        self.window.setRange(0, 99)
-        self.window.setSpecialValueText(tr("（不指定）"))
+        self.to_window = QSpinBox()
+        self.to_window.setRange(0, 99)
+        self.to_window.setSpecialValueText(tr("（不指定）"))
         self.reason = QLineEdit()
         self.reason.setMaxLength(100)
         form.addRow(tr("转到区域"), self.zone)
-        form.addRow(tr("或转到窗口"), self.window)
+        form.addRow(tr("或转到窗口"), self.to_window)
         form.addRow(tr("原因"), self.reason)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -376,8 +376,8 @@ class TransferDialog(QDialog):
         out: dict[str, Any] = {"reason": self.reason.text().strip()}
         if self.zone.currentData():
             out["to_zone"] = str(self.zone.currentData())
-        elif self.window.value():
-            out["to_window"] = self.window.value()
+        elif self.to_window.value():
+            out["to_window"] = self.to_window.value()
         return out
 
 

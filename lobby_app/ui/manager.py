@@ -1,0 +1,322 @@
+"""The customer manager's referral inbox (客户经理转介工作台).
+
+Referrals from the desk and from tellers arrive live. The manager accepts one, marks the
+customer contacted, and records the outcome: a sale (product and amount), declined, or a
+follow-up date. The customer's notes and recent visits show beside it, masked.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QButtonGroup,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lobby_app.core.errors import LobbyError
+from lobby_app.core.i18n import tr
+from lobby_app.ui.hublink import HubLink
+
+log = logging.getLogger(__name__)
+ERROR_STYLE = "color: #b00020; font-weight: bold;"
+COLUMNS = (tr("单号"), tr("状态"), tr("时间"), tr("排队号"), tr("客户"), tr("需求"), tr("转介人"))
+
+
+class ManagerWindow(QWidget):
+    arrived = Signal(dict)  # a new referral shown in the inbox
+
+    def __init__(self, link: HubLink) -> None:
+        super().__init__()
+        self.link = link
+        self.items: list[dict[str, Any]] = []
+        self.setWindowTitle(tr("客户经理 · 转介工作台"))
+        self._build()
+        link.state.connect(self._on_state)
+        link.pushed.connect(self._on_event)
+
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.title = QLabel(tr("转介收件箱"))
+        self.title.setStyleSheet("font-size: 16px; font-weight: bold;")
+        self.conn = QLabel(tr("正在连接网点主机…"))
+        top.addWidget(self.title)
+        top.addStretch(1)
+        top.addWidget(self.conn)
+        root.addLayout(top)
+        self.banner = QLabel()
+        self.banner.setStyleSheet(
+            "background: #fff3cd; padding: 6px; border-radius: 4px; font-weight: bold;"
+        )
+        self.banner.hide()
+        root.addWidget(self.banner)
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._show_selected)
+        split.addWidget(self.table)
+
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        self.detail = QLabel(tr("请选择一条转介"))
+        self.detail.setWordWrap(True)
+        self.detail.setTextFormat(Qt.TextFormat.RichText)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop)
+        rl.addWidget(self.detail, 1)
+        buttons = QHBoxLayout()
+        self.accept_btn = QPushButton(tr("接收"))
+        self.contact_btn = QPushButton(tr("已联系客户"))
+        self.outcome_btn = QPushButton(tr("记录结果…"))
+        self.accept_btn.clicked.connect(lambda: self._act("accept_referral"))
+        self.contact_btn.clicked.connect(lambda: self._act("contact_referral"))
+        self.outcome_btn.clicked.connect(self.record_outcome)
+        for b in (self.accept_btn, self.contact_btn, self.outcome_btn):
+            b.setMinimumHeight(32)
+            buttons.addWidget(b)
+        rl.addLayout(buttons)
+        split.addWidget(right)
+        split.setSizes([620, 420])
+        root.addWidget(split, 1)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        root.addWidget(self.message)
+        self._enable_actions()
+
+    # ---------------------------------------------------------------- hub
+
+    def _on_state(self, up: bool, why: str) -> None:
+        self.conn.setText(tr("● 已连接") if up else tr("● 未连接"))
+        self.conn.setStyleSheet("color: #1a7f37;" if up else ERROR_STYLE)
+        if up:
+            w = self.link.welcome
+            self.title.setText(tr(f"转介收件箱 · {w.get('staff', '')}"))
+            self.reload()
+        else:
+            self.say(why, error=True)
+
+    def _on_event(self, name: str, msg: dict[str, Any]) -> None:
+        if name != "referral":
+            return
+        ref = msg.get("data", {})
+        fresh = not any(i["referral_no"] == ref.get("referral_no") for i in self.items)
+        self.reload(select=ref.get("referral_no") if fresh else None)
+        if fresh and ref.get("status") == "new":
+            cust = ref.get("customer") or {}
+            who = cust.get("salutation") or tr("未登记客户")
+            self.banner.setText(
+                tr(
+                    f"新转介 {ref['referral_no']}：{ref.get('ticket_number', '')} {who}，"
+                    f"需求 {ref['need_label']}，来自 {ref.get('referrer_name') or ref['referrer']}"
+                )
+            )
+            self.banner.show()
+            QApplication.alert(self, 5000)
+            self.arrived.emit(ref)
+
+    def reload(self, select: str | None = None) -> None:
+        keep = select or (self.selected() or {}).get("referral_no")
+        self.link.request("referrals", {}, lambda items: self._show(items, keep), self._failed)
+
+    def _show(self, items: list[dict[str, Any]], keep: str | None) -> None:
+        self.items = items
+        self.table.setRowCount(len(items))
+        for r, ref in enumerate(items):
+            cust = ref.get("customer") or {}
+            who = cust.get("salutation") or tr("未登记客户")
+            if cust.get("tier_label"):
+                who += f" · {cust['tier_label']}"
+            cells = (
+                ref["referral_no"],
+                ref["status_label"],
+                ref["created_at"][11:16],
+                ref.get("ticket_number", ""),
+                who,
+                ref["need_label"],
+                ref.get("referrer_name") or ref["referrer"],
+            )
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(str(text))
+                if ref["status"] == "new":
+                    f = item.font()
+                    f.setBold(True)
+                    item.setFont(f)
+                self.table.setItem(r, c, item)
+        row = next((i for i, ref in enumerate(items) if ref["referral_no"] == keep), None)
+        if row is not None:
+            self.table.selectRow(row)
+        self._show_selected()
+
+    def selected(self) -> dict[str, Any] | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows or rows[0].row() >= len(self.items):
+            return None
+        return self.items[rows[0].row()]
+
+    def _enable_actions(self) -> None:
+        ref = self.selected()
+        status = ref["status"] if ref else ""
+        self.accept_btn.setEnabled(status == "new")
+        self.contact_btn.setEnabled(status in ("new", "accepted"))
+        self.outcome_btn.setEnabled(status in ("new", "accepted", "contacted", "follow_up"))
+
+    def _show_selected(self) -> None:
+        self._enable_actions()
+        ref = self.selected()
+        if ref is None:
+            self.detail.setText(tr("请选择一条转介"))
+            return
+        e = html.escape
+        cust = ref.get("customer") or {}
+        rows: list[tuple[str, str]] = []
+        if cust:
+            rows.append((tr("客户"), f"{cust['name']}（{cust['salutation']}）"))
+            level = "  ".join(x for x in (cust.get("tier_label"), cust.get("vip_card_label")) if x)
+            rows.append((tr("客户层级"), level))
+            rows.append((tr("手机"), cust.get("masked_phone") or tr("（未留）")))
+            rows.append((tr("证件"), cust.get("masked_id") or ""))
+            if cust.get("manager"):
+                rows.append((tr("归属客户经理"), cust["manager"]))
+        else:
+            rows.append((tr("客户"), tr("未登记客户（请当面了解）")))
+        rows += [
+            (tr("排队号"), ref.get("ticket_number", "")),
+            (tr("需求"), ref["need_label"]),
+            (tr("转介说明"), ref.get("note") or "—"),
+            (tr("转介人"), f"{ref.get('referrer_name', '')}（{ref['referrer']}）"),
+            (tr("状态"), ref["status_label"]),
+        ]
+        if ref.get("product"):
+            rows.append((tr("成交"), f"{ref['product']} {ref['amount_fen'] / 100:,.2f} 元"))
+        if ref.get("follow_up_on"):
+            rows.append((tr("跟进日期"), ref["follow_up_on"]))
+        text = "".join(f"<p style='margin:3px'><b>{e(k)}：</b>{e(str(v))}</p>" for k, v in rows)
+        notes = ref.get("recent_notes") or []
+        if notes:
+            text += f"<p style='margin:6px 3px 0 3px'><b>{e(tr('近期来访与需求'))}：</b></p>"
+            text += "".join(f"<p style='margin:0 3px 0 14px'>· {e(n)}</p>" for n in notes)
+        self.detail.setText(text)
+
+    # ---------------------------------------------------------------- actions
+
+    def _act(self, command: str, extra: dict[str, Any] | None = None) -> None:
+        ref = self.selected()
+        if ref is None:
+            return
+        args = {"referral": ref["referral_no"], **(extra or {})}
+        self.link.request(command, args, self._acted, self._failed)
+
+    def _acted(self, ref: dict[str, Any]) -> None:
+        self.banner.hide()
+        self.say(tr(f"转介单 {ref['referral_no']}：{ref['status_label']}"))
+        self.reload(select=ref["referral_no"])
+
+    def record_outcome(self) -> None:
+        ref = self.selected()
+        if ref is None:
+            return
+        dlg = OutcomeDialog(ref["referral_no"], self)
+        if dlg.exec() != QDialog.DialogCode.Accepted:
+            return
+        try:
+            args = dlg.args()
+        except LobbyError as exc:
+            self.say(exc.message, error=True)
+            return
+        self._act("record_outcome", args)
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        self.message.setStyleSheet(ERROR_STYLE if error else "color: #1a7f37;")
+        self.message.setText(text)
+
+    def _failed(self, exc: LobbyError) -> None:
+        self.say(exc.message, error=True)
+
+    def closeEvent(self, event: Any) -> None:
+        self.link.close()
+        super().closeEvent(event)
+
+
+class OutcomeDialog(QDialog):
+    def __init__(self, referral_no: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(tr(f"记录转介结果 {referral_no}"))
+        form = QFormLayout(self)
+        self.kind = QButtonGroup(self)
+        row = QHBoxLayout()
+        self.radios: dict[str, QRadioButton] = {}
+        for code, label in (
+            ("sold", tr("成交")),
+            ("declined", tr("客户婉拒")),
+            ("follow_up", tr("待跟进")),
+        ):
+            rb = QRadioButton(label)
+            self.kind.addButton(rb)
+            self.radios[code] = rb
+            row.addWidget(rb)
+        self.radios["sold"].setChecked(True)
+        form.addRow(tr("结果"), row)
+        self.product = QLineEdit()
+        self.product.setMaxLength(80)
+        self.amount = QLineEdit()
+        self.amount.setPlaceholderText(tr("元，例如 200000"))
+        self.follow = QDateEdit(QDate.currentDate().addDays(7))
+        self.follow.setCalendarPopup(True)
+        self.note = QLineEdit()
+        self.note.setMaxLength(500)
+        form.addRow(tr("产品"), self.product)
+        form.addRow(tr("金额"), self.amount)
+        form.addRow(tr("跟进日期"), self.follow)
+        form.addRow(tr("备注"), self.note)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def outcome(self) -> str:
+        return next(code for code, rb in self.radios.items() if rb.isChecked())
+
+    def args(self) -> dict[str, Any]:
+        outcome = self.outcome()
+        out: dict[str, Any] = {"outcome": outcome, "note": self.note.text().strip()}
+        if outcome == "sold":
+            try:
+                amount = Decimal(self.amount.text().strip().replace(",", ""))
+            except InvalidOperation:
+                raise LobbyError(
+                    "bad_amount", tr(f"金额“{self.amount.text()}”不是数字"), field="amount"
+                ) from None
+            out["product"] = self.product.text().strip()
+            out["amount_fen"] = int(amount * 100)
+        if outcome == "follow_up":
+            out["follow_up_on"] = self.follow.date().toString("yyyy-MM-dd")
+        return out
