@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("desk", parents=[common], help=tr("打开大堂经理工作台(默认)"))
+    p.add_argument("--host", default="0.0.0.0", help=tr("内置网点主机的监听地址"))
+    p.add_argument("--port", type=int, default=8765, help=tr("内置网点主机的端口"))
+    p.add_argument("--no-hub", action="store_true", help=tr("不启动内置网点主机"))
     p.set_defaults(handler=cmd_desk)
 
     p = sub.add_parser("demo", parents=[common], help=tr("建立示范网点(可重复运行)"))
@@ -229,7 +232,12 @@ def _emit(args: argparse.Namespace, doc: object, text: str) -> None:
 def cmd_desk(args: argparse.Namespace) -> int:
     from lobby_app.ui.app import run_desk
 
-    return run_desk(getattr(args, "data_dir", None))
+    return run_desk(
+        getattr(args, "data_dir", None),
+        hub_host=getattr(args, "host", "0.0.0.0"),
+        hub_port=getattr(args, "port", 8765),
+        embed_hub=not getattr(args, "no_hub", False),
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
+from lobby_app.hub.thread import HubThread
 from lobby_app.store.db import Store
 from lobby_app.ui.desk import DeskWindow
 
@@ -60,20 +61,42 @@ def qt_app() -> QApplication:
     return app
 
 
-def build_desk(store: Store) -> DeskWindow:
-    window = DeskWindow(store)
+def build_desk(store: Store, hub: HubThread | None = None) -> DeskWindow:
+    window = DeskWindow(store, hub=hub)
     window.resize(1600, 900)
     return window
 
 
-def run_desk(data_dir: Path | None) -> int:
+def run_desk(
+    data_dir: Path | None,
+    *,
+    hub_host: str = "0.0.0.0",
+    hub_port: int = 8765,
+    embed_hub: bool = True,
+) -> int:
+    """The lobby desk; by default it is also the branch hub that the stations connect to."""
     app = qt_app()
     try:
         store = Store.open(data_dir)
     except LobbyError as exc:
         QMessageBox.critical(None, tr("无法启动"), exc.message)
         return 2
-    window = build_desk(store)
+    hub: HubThread | None = None
+    hub_error = ""
+    if embed_hub:
+        hub = HubThread(store, hub_host, hub_port)
+        try:
+            hub.start()
+        except LobbyError as exc:
+            log.warning("desk without hub: %s", exc.message)
+            hub, hub_error = None, exc.message
+    window = build_desk(store, hub)
+    if hub is not None:
+        window.set_hub_state(
+            tr(f"本机是网点主机：{hub_host}:{hub.hub.port}，柜员窗口、客户经理和叫号屏可连接")
+        )
+    elif hub_error:
+        window.set_hub_state(tr(f"网点主机未启动：{hub_error}"), error=True)
     window.show()
     if os.environ.get("LOBBY_EXIT_AFTER_MS"):  # used by the start-up benchmark
         from PySide6.QtCore import QTimer
@@ -92,6 +115,8 @@ def run_desk(data_dir: Path | None) -> int:
         with loop:
             loop.run_until_complete(until_closed())
     finally:
+        if hub is not None:
+            hub.stop()
         store.close()
     return 0
 

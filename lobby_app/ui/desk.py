@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFont, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
+    QDialog,
     QFrame,
     QGridLayout,
     QGroupBox,
@@ -29,6 +31,9 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -45,6 +50,9 @@ from lobby_app.store.views import CustomerView, IssuedTicket, LobbySnapshot
 from lobby_app.ui.models import BusinessModel, CustomerModel, QueueModel
 from lobby_app.ui.worker import Worker
 
+if TYPE_CHECKING:
+    from lobby_app.hub.thread import HubThread
+
 log = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 120
@@ -53,10 +61,14 @@ ERROR_STYLE = "color: #b00020; font-weight: bold;"
 
 
 class DeskWindow(QMainWindow):
-    def __init__(self, store: Store, *, actor: str = "L01") -> None:
+    hub_pushed = Signal(str, dict)  # hub events, handed from the hub's thread to the GUI
+    referral_done = Signal(dict)  # a referral made here or arriving, after its slip printed
+
+    def __init__(self, store: Store, *, actor: str = "L01", hub: HubThread | None = None) -> None:
         super().__init__()
         self.store = store
         self.actor = actor
+        self.hub = hub
         self.worker = Worker(self)
         self.settings = commands.settings(store)
         self.customer: CustomerView | None = None
@@ -77,6 +89,11 @@ class DeskWindow(QMainWindow):
             lambda: commands.business_types(store), self._set_businesses, self._show_error
         )
         self.refresh_lobby()
+        self._hub_refresh = QTimer(self, singleShot=True, interval=250)
+        self._hub_refresh.timeout.connect(self.refresh_lobby)
+        self.hub_pushed.connect(self._on_hub_event)
+        if hub is not None:
+            hub.hub.add_listener(lambda name, msg: self.hub_pushed.emit(name, msg))
         self.worker.submit(_warm_up_printing, None, lambda e: log.warning("printing: %s", e))
         self.search.setFocus()
 
@@ -102,6 +119,7 @@ class DeskWindow(QMainWindow):
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.reset_customer)
         QShortcut(QKeySequence("Ctrl+Return"), self, self.issue)
         QShortcut(QKeySequence("Ctrl+Enter"), self, self.issue)
+        QShortcut(QKeySequence(Qt.Key.Key_F8), self, self.refer)
 
     def _build_identify(self) -> QWidget:
         box = QGroupBox(tr("① 识别客户"))
@@ -274,6 +292,9 @@ class DeskWindow(QMainWindow):
         self.reprint_button.setEnabled(False)
         self.reprint_button.clicked.connect(self.reprint)
         prow.addWidget(self.reprint_button)
+        self.refer_button = QPushButton(tr("转介… F8"))
+        self.refer_button.clicked.connect(self.refer)
+        prow.addWidget(self.refer_button)
         cl.addLayout(prow)
         lay.addWidget(card)
 
@@ -309,7 +330,16 @@ class DeskWindow(QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setWidget(inner)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        ll.addWidget(scroll)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(scroll, tr("各区排队"))
+        self.counters_table = _table(COUNTER_COLUMNS)
+        self.tabs.addTab(self.counters_table, tr("窗口状态"))
+        self.referrals_table = _table(REFERRAL_COLUMNS)
+        self.tabs.addTab(self.referrals_table, tr("今日转介"))
+        ll.addWidget(self.tabs)
+        self.hub_label = QLabel()
+        self.hub_label.setWordWrap(True)
+        ll.addWidget(self.hub_label)
         lay.addWidget(lobby, 1)
         return w
 
@@ -592,6 +622,8 @@ class DeskWindow(QMainWindow):
         self._show_print(outcome)
         self._reset_form()
         self.refresh_lobby()
+        if self.hub is not None:
+            self.hub.changed("issue_ticket", issued.as_json())
 
     def _show_print(self, outcome: object) -> None:
         from lobby_app.lobby import PrintOutcome
@@ -664,10 +696,64 @@ class DeskWindow(QMainWindow):
     # ------------------------------------------------------------ lobby
 
     def refresh_lobby(self) -> None:
+        from lobby_app.store import referrals, teller
+
+        store = self.store
+
+        def work() -> tuple[LobbySnapshot, list[Any], list[Any]]:
+            return (
+                commands.lobby_snapshot(store),
+                teller.counters_view(store),
+                referrals.inbox(store, open_only=False, limit=100),
+            )
+
         self.worker.submit(
-            lambda: commands.lobby_snapshot(self.store),
-            self._show_lobby,
-            lambda e: log.warning("lobby refresh failed: %s", e),
+            work, self._show_all, lambda e: log.warning("lobby refresh failed: %s", e)
+        )
+
+    def _show_all(self, result: tuple[LobbySnapshot, list[Any], list[Any]]) -> None:
+        snap, counters, refs = result
+        self._show_lobby(snap)
+        self.counters = counters
+        now = datetime.now(UTC)
+        rows: list[tuple[str, ...]] = []
+        for c in counters:
+            if c.current:
+                since = _minutes_since(c.since, now)
+                doing = tr(
+                    f"{c.current} {'办理中' if c.current_status == 'serving' else '已叫号'}"
+                    f" {since} 分钟"
+                )
+            else:
+                doing = (
+                    tr(f"空闲 {_minutes_since(c.idle_since, now)} 分钟")
+                    if c.idle_since
+                    else tr("空闲")
+                )
+            rows.append(
+                (
+                    c.name,
+                    tr("开放") if c.is_open else tr("暂停"),
+                    doing,
+                    str(c.served_today),
+                )
+            )
+        _fill(self.counters_table, rows)
+        today = snap.business_date.isoformat()
+        _fill(
+            self.referrals_table,
+            [
+                (
+                    r.referral_no,
+                    r.ticket_number,
+                    r.customer.salutation if r.customer else tr("未登记客户"),
+                    r.need_label,
+                    f"{r.referrer_name or r.referrer}→{r.to_name or r.to_staff}",
+                    r.status_label,
+                )
+                for r in refs
+                if r.business_date == today
+            ],
         )
 
     def _show_lobby(self, snap: LobbySnapshot) -> None:
@@ -692,6 +778,86 @@ class DeskWindow(QMainWindow):
             )
         )
 
+    # ------------------------------------------------------------ referrals
+
+    def refer(self) -> None:
+        """Refer a customer (the last ticket by default) to a customer manager; print the slip."""
+        from lobby_app.store import referrals
+        from lobby_app.ui.teller import ReferDialog
+
+        managers = referrals.managers(self.store)
+        if not managers:
+            self._show_error(LobbyError("no_managers", tr("网点没有在岗的客户经理，无法转介")))
+            return
+        number = self.last_issued.number if self.last_issued else ""
+        dlg = ReferDialog(number, managers, self)
+        if dlg.exec() != QDialog.DialogCode.Accepted:
+            return
+        args = dlg.args()
+        store, actor = self.store, self.actor
+
+        def work() -> dict[str, Any]:
+            from lobby_app.lobby import print_slip
+
+            ref = referrals.refer(
+                store,
+                ticket_number=args["ticket"],
+                to_staff=args["to"],
+                need=args["need"],
+                note=args["note"],
+                actor=actor,
+            )
+            return {**ref, "print": print_slip(store, ref).as_json()}
+
+        self.worker.submit(work, self._referred, self._show_error)
+
+    def _referred(self, ref: dict[str, Any]) -> None:
+        if self.hub is not None:
+            self.hub.changed("refer", {k: v for k, v in ref.items() if k != "print"})
+        self._say_slip(ref)
+        self.refresh_lobby()
+
+    def _say_slip(self, ref: dict[str, Any]) -> None:
+        printed = ref.get("print") or {}
+        where = ref.get("to_location") or ref["to_staff"]
+        text = tr(
+            f"转介单 {ref['referral_no']}：{ref['ticket_number']} → {ref['to_name']}（{where}），"
+            f"需求 {ref['need_label']}。"
+        )
+        if printed.get("ok"):
+            self.print_status.setStyleSheet("color: #2e7d32;")
+            self.print_status.setText(text + printed.get("message", ""))
+        else:
+            self.print_status.setStyleSheet(ERROR_STYLE)
+            self.print_status.setText(text + tr(f"转介单打印失败：{printed.get('message', '')}"))
+        self.referral_done.emit(ref)
+
+    def _on_hub_event(self, name: str, msg: dict[str, Any]) -> None:
+        """A station changed something: reload; a teller's referral prints its slip here."""
+        if name == "lobby":
+            self._hub_refresh.start()  # many pushes in a burst make one reload
+        elif name == "referral":
+            ref = msg.get("data", {})
+            if ref.get("status") == "new" and ref.get("referrer") != self.actor:
+                self._print_arrived_slip(ref)
+            else:
+                self.refresh_lobby()
+
+    def _print_arrived_slip(self, ref: dict[str, Any]) -> None:
+        store = self.store
+
+        def work() -> dict[str, Any]:
+            from lobby_app.lobby import print_slip
+
+            return {**ref, "print": print_slip(store, ref).as_json()}
+
+        self.worker.submit(work, self._say_slip, self._show_error)
+        self.refresh_lobby()
+
+    def set_hub_state(self, text: str, *, error: bool = False) -> None:
+        self.hub_label.setStyleSheet(ERROR_STYLE if error else "color: #555;")
+        self.hub_label.setText(text)
+
     # ------------------------------------------------------------ settings
 
     def open_print_settings(self) -> None:
@@ -705,6 +871,36 @@ class DeskWindow(QMainWindow):
         self._refresh_timer.stop()
         self.worker.shutdown()
         super().closeEvent(event)  # type: ignore[arg-type]
+
+
+COUNTER_COLUMNS = (tr("窗口"), tr("状态"), tr("正在服务"), tr("今日已办"))
+REFERRAL_COLUMNS = (tr("单号"), tr("票号"), tr("客户"), tr("需求"), tr("转介"), tr("状态"))
+
+
+def _table(columns: tuple[str, ...]) -> QTableWidget:
+    t = QTableWidget(0, len(columns))
+    t.setHorizontalHeaderLabels(list(columns))
+    t.verticalHeader().hide()
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    t.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    t.horizontalHeader().setStretchLastSection(True)
+    t.verticalHeader().setDefaultSectionSize(22)
+    return t
+
+
+def _fill(table: QTableWidget, rows: list[tuple[str, ...]]) -> None:
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            table.setItem(r, c, QTableWidgetItem(text))
+
+
+def _minutes_since(iso: str | None, now: datetime) -> int:
+    if not iso:
+        return 0
+    return max(0, int((now - datetime.fromisoformat(iso)).total_seconds() // 60))
 
 
 def _warm_up_printing() -> None:

@@ -382,13 +382,16 @@ class TransferDialog(QDialog):
 
 
 class ReferDialog(QDialog):
+    """To whom, which need, a note; the ticket number is filled in and can be changed."""
+
     def __init__(
         self, number: str, managers: list[dict[str, str]], parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
-        self.number = number
-        self.setWindowTitle(tr(f"转介 {number} 给客户经理"))
+        self.setWindowTitle(tr("转介给客户经理"))
         form = QFormLayout(self)
+        self.ticket = QLineEdit(number)
+        self.ticket.setMaxLength(12)
         self.to = QComboBox()
         for m in managers:
             where = f" · {m['location']}" if m.get("location") else ""
@@ -399,6 +402,7 @@ class ReferDialog(QDialog):
         self.note = QLineEdit()
         self.note.setMaxLength(200)
         self.note.setPlaceholderText(tr("例如：50万定期下周到期，想了解理财"))
+        form.addRow(tr("票号"), self.ticket)
         form.addRow(tr("转给"), self.to)
         form.addRow(tr("需求"), self.need)
         form.addRow(tr("说明"), self.note)
@@ -408,10 +412,11 @@ class ReferDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        (self.to if number else self.ticket).setFocus()
 
     def args(self) -> dict[str, Any]:
         return {
-            "ticket": self.number,
+            "ticket": self.ticket.text().strip().upper(),
             "to": str(self.to.currentData()),
             "need": str(self.need.currentData()),
             "note": self.note.text().strip(),
