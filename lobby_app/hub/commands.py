@@ -212,8 +212,8 @@ def _queue(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
 
 
 def lobby_for_all(store: Store) -> dict[str, object]:
-    st = commands.settings(store)
-    return public_lobby(commands.lobby_snapshot(store), st.display_name, st.timezone)
+    snap = commands.lobby_snapshot(store)
+    return public_lobby(snap, snap.branch_name, snap.timezone)
 
 
 def public_lobby(

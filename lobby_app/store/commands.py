@@ -592,13 +592,57 @@ def lobby_snapshot(store: Store, *, now: datetime | None = None) -> LobbySnapsho
             )
             or 0
         )
+        # Three reads for the whole lobby (not per zone): waiting tickets, recent calls for
+        # the green-channel streaks, open windows. The hub pushes this after every change.
+        by_zone: dict[str, list[_WaitingRow]] = {z.value: [] for z in Zone}
+        for r in s.execute(
+            select(
+                Ticket.zone,
+                Ticket.id,
+                Ticket.number,
+                Ticket.green_channel,
+                Ticket.issued_at,
+                Ticket.day_seq,
+                Ticket.business_code,
+                Ticket.vip,
+                Ticket.priority,
+                Ticket.tier,
+            ).where(Ticket.business_date == bdate, Ticket.status == "waiting")
+        ):
+            by_zone.setdefault(r.zone, []).append(
+                _WaitingRow(
+                    r.id,
+                    r.number,
+                    r.green_channel,
+                    r.issued_at,
+                    r.day_seq,
+                    r.business_code,
+                    r.vip,
+                    r.priority,
+                    r.tier,
+                )
+            )
+        recent_calls: dict[str, list[bool]] = {z.value: [] for z in Zone}
+        for zone_value, green in s.execute(
+            select(Ticket.zone, Ticket.green_channel)
+            .where(Ticket.business_date == bdate, Ticket.called_at.is_not(None))
+            .order_by(Ticket.called_at.desc())
+            .limit(50 * len(Zone))
+        ):
+            calls = recent_calls.setdefault(zone_value, [])
+            if len(calls) < 50:
+                calls.append(green)
+        open_counters = [
+            zs.split(",")
+            for zs in s.scalars(select(Counter.zones).where(Counter.is_open.is_(True)))
+        ]
         zones: list[ZoneQueue] = []
         for zone in Zone:
-            waiting = _zone_waiting(s, bdate, zone)
+            waiting = by_zone[zone.value]
             by_id = {t.id: t for t in waiting}
             order = order_queue(
                 [_as_waiting(t, zone) for t in waiting],
-                _zone_streak(s, bdate, zone),
+                green_streak(reversed(recent_calls[zone.value])),
                 st.queue_policy,
             )
             entries = []
@@ -619,7 +663,7 @@ def lobby_snapshot(store: Store, *, now: datetime | None = None) -> LobbySnapsho
                         waited_min=max(0, int((now - t.issued_at).total_seconds() // 60)),
                     )
                 )
-            windows = _open_windows(s, zone)
+            windows = sum(1 for zs in open_counters if zone.value in zs)
             zones.append(
                 ZoneQueue(
                     zone=zone,
@@ -631,7 +675,14 @@ def lobby_snapshot(store: Store, *, now: datetime | None = None) -> LobbySnapsho
                     open_windows=windows,
                 )
             )
-        return LobbySnapshot(business_date=bdate, at=now, zones=tuple(zones), issued_today=issued)
+        return LobbySnapshot(
+            business_date=bdate,
+            at=now,
+            zones=tuple(zones),
+            issued_today=issued,
+            branch_name=st.display_name,
+            timezone=st.timezone,
+        )
 
 
 # ---------------------------------------------------------------- set-up

@@ -31,11 +31,13 @@ from lobby_app.models import (
     ReferralCredit,
     Staff,
     Ticket,
+    TicketNeed,
 )
 from lobby_app.models.base import utcnow
-from lobby_app.store.commands import _next_seq, _recent_notes
+from lobby_app.store.commands import _next_seq
 from lobby_app.store.db import Store
 from lobby_app.store.setup import load_settings
+from lobby_app.store.views import VisitNote
 
 MANAGER_ROLES = ("customer_manager", "branch_head")
 OUTCOMES = ("sold", "declined", "follow_up")
@@ -161,9 +163,7 @@ def _view(s: Session, r: Referral, *, notes: bool = False) -> ReferralView:
             .order_by(ReferralCredit.kind)
         )
     ]
-    recent: list[str] = []
-    if notes and cust is not None:
-        recent = [n.summary for n in _recent_notes(s, [cust.id], 5).get(cust.id, [])]
+    recent = _visit_summaries(s, cust.id, 5) if notes and cust is not None else []
     return ReferralView(
         referral_no=r.referral_no,
         status=r.status,
@@ -453,9 +453,57 @@ def replace_marketing_rules(store: Store, rules: Sequence[Rule], *, actor: str) 
 # ---------------------------------------------------------------- the teller's pop-up
 
 
+def _visit_summaries(
+    s: Session, customer_id: str, limit: int, skip_ticket: str | None = None
+) -> list[str]:
+    """One customer's recent visits with notes, as one line each; plain column reads (the
+    pop-up's hot path), newest first."""
+    rows = s.execute(
+        select(
+            Ticket.id,
+            Ticket.business_date,
+            Ticket.number,
+            Ticket.business_code,
+            Ticket.zone,
+            Ticket.greeting_note,
+            Ticket.needs_note,
+        )
+        .where(Ticket.customer_id == customer_id)
+        .order_by(Ticket.issued_at.desc())
+        .limit(limit + 1)
+    ).all()
+    rows = [r for r in rows if r.id != skip_ticket][:limit]
+    if not rows:
+        return []
+    tags: dict[str, list[str]] = {}
+    for tid, tag in s.execute(
+        select(TicketNeed.ticket_id, TicketNeed.tag).where(
+            TicketNeed.ticket_id.in_([r.id for r in rows])
+        )
+    ):
+        tags.setdefault(tid, []).append(tag)
+    names = dict(s.execute(select(BusinessTypeRow.code, BusinessTypeRow.name)).all())
+    out = []
+    for r in rows:
+        needs = tuple(sorted(tags.get(r.id, [])))
+        if not (r.greeting_note or r.needs_note or needs):
+            continue
+        note = VisitNote(
+            business_date=r.business_date,
+            number=r.number,
+            business_name=names.get(r.business_code, r.business_code),
+            zone=Zone(r.zone),
+            greeting_note=r.greeting_note,
+            needs_note=r.needs_note,
+            needs=needs,
+        )
+        out.append(note.summary)
+    return out
+
+
 def _card(s: Session, t: Ticket) -> dict[str, object]:
     business = s.scalar(select(BusinessTypeRow.name).where(BusinessTypeRow.code == t.business_code))
-    needs = sorted(n.tag for n in t.needs)
+    needs = sorted(s.scalars(select(TicketNeed.tag).where(TicketNeed.ticket_id == t.id)))
     flags: list[str] = []
     if t.vip:
         flags.append(tr("贵宾"))
@@ -470,13 +518,7 @@ def _card(s: Session, t: Ticket) -> dict[str, object]:
         Rule(r.tier, r.need, r.sentence, r.sort_order, r.active)
         for r in s.scalars(select(MarketingRule).where(MarketingRule.active.is_(True)))
     ]
-    recent: list[str] = []
-    if cust is not None:
-        recent = [
-            n.summary
-            for n in _recent_notes(s, [cust.id], 4).get(cust.id, [])
-            if not (n.number == t.number and n.business_date == t.business_date)
-        ][:3]
+    recent = _visit_summaries(s, cust.id, 3, skip_ticket=t.id) if cust is not None else []
     brief = _brief(cust) if cust is not None else None
     return {
         "ticket_id": t.id,

@@ -176,6 +176,8 @@ class LobbySnapshot:
     at: datetime
     zones: tuple[ZoneQueue, ...]
     issued_today: int
+    branch_name: str = ""
+    timezone: str = ""
 
     def zone(self, zone: Zone) -> ZoneQueue:
         return next(z for z in self.zones if z.zone is zone)

@@ -130,6 +130,7 @@ class DisplayWindow(QWidget):
     def __init__(self, link: HubLink, announcer: Announcer | None = None) -> None:
         super().__init__()
         self.link = link
+        link.setParent(self)  # the window owns its link: both go together
         self.announcer = announcer or Announcer()
         self.calls: deque[tuple[str, int]] = deque(maxlen=RECENT)
         self._tz: ZoneInfo | None = None  # the branch's time zone, from the hub

@@ -49,6 +49,7 @@ class ManagerWindow(QWidget):
     def __init__(self, link: HubLink) -> None:
         super().__init__()
         self.link = link
+        link.setParent(self)  # the window owns its link: both go together
         self.items: list[dict[str, Any]] = []
         self.setWindowTitle(tr("客户经理 · 转介工作台"))
         self._build()

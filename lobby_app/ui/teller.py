@@ -51,6 +51,7 @@ class TellerWindow(QWidget):
     def __init__(self, link: HubLink, window_no: int) -> None:
         super().__init__()
         self.link = link
+        link.setParent(self)  # the window owns its link: both go together
         self.window_no = window_no
         self.current: dict[str, Any] | None = None
         self.card: dict[str, Any] | None = None

@@ -54,10 +54,13 @@ def test_real_cups_queue_prints(tmp_path: Path) -> None:
         time.sleep(0.2)
         new = {p for p in out.glob("*.pdf") if p not in before and pdf.stem in p.name}
     assert new, f"cups-pdf wrote nothing into {out}"
-    printed = subprocess.run(
-        ["pdftotext", str(new.pop()), "-"], capture_output=True, text=True, check=True
-    ).stdout
-    assert "A001" in printed
+    path = new.pop()
+    printed = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True)
+    while printed.returncode != 0 and time.monotonic() < deadline:  # still being written
+        time.sleep(0.2)
+        printed = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True)
+    assert printed.returncode == 0, printed.stderr
+    assert "A001" in printed.stdout
 
 
 def test_unknown_queue_is_a_clear_error(tmp_path: Path) -> None:

@@ -1,0 +1,239 @@
+"""Benchmarks of the branch hub.
+
+1. Call to pop-up: a real teller window (offscreen Qt) presses 呼叫下一位; the clock stops when
+   the pop-up has been painted. Across a real hub on 127.0.0.1 (target p95 ≤ 50 ms).
+2. Load: 20 stations (a desk issuing tickets, 19 tellers calling and finishing), each
+   sending one command a second for the given minutes; round-trip latency per command
+   through the hub and the error count (target p99 ≤ 20 ms, zero errors).
+
+Run: .venv/bin/python -m bench.bench_hub [--minutes 10] [--calls 300]
+Also measures raw SQLite commits on the same disk in the same run, for scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from sqlalchemy import select
+
+from bench.bench_desk import raw_commit_times
+from bench.common import machine, pct, summary_ms
+from lobby_app.core.errors import LobbyError
+from lobby_app.hub.client import HubClient
+from lobby_app.models import Counter, Customer
+from lobby_app.store import Store, commands
+from lobby_app.store.commands import IssueRequest
+from lobby_app.store.demo import DEMO_PIN, seed_demo
+from lobby_app.store.staff import station_key
+
+
+def demo_branch(folder: Path, tellers: int = 19) -> Store:
+    store = Store.open(folder)
+    seed_demo(store, customers=2000)
+    with store.write() as s:
+        s.add_all(
+            Counter(window_no=100 + i, name=f"{100 + i}号", zones="closed_counter,open_counter")
+            for i in range(tellers)
+        )
+        s.add(Counter(window_no=99, name="99号", zones="vip,open_counter,closed_counter"))
+    return store
+
+
+class HubProcess:
+    """``lobby-app hub`` in its own process, as a branch runs it."""
+
+    def __init__(self, folder: Path) -> None:
+        import socket
+        import subprocess
+        import sys
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "lobby_app",
+                "--data-dir",
+                str(folder),
+                "hub",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stderr is not None
+        seen = []
+        while not any("网点主机运行中" in line for line in seen):
+            line = self.proc.stderr.readline()
+            if not line:
+                raise RuntimeError(f"hub did not start: {seen}")
+            seen.append(line)
+        self.url = f"ws://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+        if self.proc.stderr:
+            self.proc.stderr.close()
+
+
+def call_to_popup(folder: Path, calls: int) -> list[float]:
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from lobby_app.ui.app import qt_app
+    from lobby_app.ui.hublink import HubLink
+    from lobby_app.ui.teller import TellerWindow
+
+    store = demo_branch(folder)
+    with store.read() as s:
+        customers = list(s.scalars(select(Customer.id).limit(200)))
+    for i in range(calls):
+        commands.issue_ticket(
+            store,
+            IssueRequest(
+                "wealth",
+                customer_id=customers[i % len(customers)],
+                needs=("wealth",),
+                needs_note="定期下周到期，想了解理财",
+            ),
+        )
+    qt_app()
+    key = station_key(store)
+    store.close()
+    hub = HubProcess(folder)
+    link = HubLink(hub.url, station="teller", key=key, staff="T04", pin=DEMO_PIN, window=99)
+    w = TellerWindow(link, 99)
+    w.resize(480, 640)
+    w.show()
+    link.start()
+
+    def wait(cond: Any, timeout: float = 10) -> None:
+        """Wait in Qt's own event loop (as the app does), not in a Python spin."""
+        end = time.perf_counter() + timeout
+        loop = QEventLoop()
+        timer = QTimer(interval=1)
+        timer.timeout.connect(lambda: loop.quit() if cond() else None)
+        timer.start()
+        while not cond():
+            if time.perf_counter() > end:
+                raise TimeoutError(f"the teller window did not respond: {w.message.text()}")
+            loop.exec()
+        timer.stop()
+
+    wait(lambda: w.buttons["call"].isEnabled())
+    samples: list[float] = []
+    popped: list[float] = []
+    w.popped.connect(lambda _card: popped.append(time.perf_counter()))
+    for _ in range(calls):
+        before = len(popped)
+        wait(lambda: w.buttons["call"].isEnabled())
+        t0 = time.perf_counter()
+        w.buttons["call"].click()
+        wait(lambda b=before: len(popped) > b)  # type: ignore[misc]
+        samples.append(popped[-1] - t0)
+    w.close()  # closes its link
+    QApplication.processEvents()
+    hub.stop()
+    return samples
+
+
+async def load(folder: Path, minutes: float) -> tuple[list[float], int, int, dict[str, Any]]:
+    store = demo_branch(folder)
+    key = station_key(store)
+    store.close()
+    hub = HubProcess(folder)
+    latencies: list[float] = []
+    errors: list[str] = []
+    commands_sent = 0
+    end = time.perf_counter() + minutes * 60
+
+    async def station(client: HubClient, act: Any) -> None:
+        nonlocal commands_sent
+        await client.connect_once()
+        reader = asyncio.create_task(client._receive())
+        await asyncio.sleep(random.random())  # stations do not press in step
+        while time.perf_counter() < end:
+            tick = time.perf_counter()
+            try:
+                await act(client)
+            except LobbyError as exc:
+                if exc.code != "queue_empty":
+                    errors.append(exc.code)
+            commands_sent += 1
+            latencies.append(time.perf_counter() - tick)
+            await asyncio.sleep(max(0.0, 1.0 - (time.perf_counter() - tick)))
+        await client.close()
+        reader.cancel()
+
+    async def desk_act(c: HubClient) -> None:
+        await c.request("issue_ticket", business=random.choice(["cash", "card", "wealth"]))
+
+    def teller_act() -> Any:
+        state = {"serving": False}
+
+        async def act(c: HubClient) -> None:
+            if state["serving"]:
+                await c.request("finish")
+                state["serving"] = False
+            else:
+                await c.request("call_next")
+                state["serving"] = True
+
+        return act
+
+    clients = [
+        station(HubClient(hub.url, station="desk", key=key, staff="L01", pin=DEMO_PIN), desk_act)
+    ]
+    for i in range(19):
+        c = HubClient(hub.url, station="teller", key=key, staff="T01", pin=DEMO_PIN, window=100 + i)
+        clients.append(station(c, teller_act()))
+    await asyncio.gather(*clients)
+    admin = HubClient(hub.url, station="desk", key=key, staff="L01", pin=DEMO_PIN)
+    await admin.connect_once()
+    reader = asyncio.create_task(admin._receive())
+    stats = await admin.request("hub_stats")
+    await admin.close()
+    reader.cancel()
+    hub.stop()
+    return latencies, len(errors), commands_sent, stats
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument("--calls", type=int, default=300)
+    args = ap.parse_args()
+    print(machine())
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = raw_commit_times(Path(tmp) / "raw.sqlite3", 500)
+        print("raw SQLite commit:", summary_ms(raw))
+        pops = call_to_popup(Path(tmp) / "popup", args.calls)
+        print("call -> pop-up painted:", summary_ms(pops))
+        lat, errors, sent, stats = asyncio.run(load(Path(tmp) / "load", args.minutes))
+        ms = [x * 1000 for x in lat]
+        print(
+            f"load, 20 stations x 1 command/s x {args.minutes:g} min: {sent} commands, "
+            f"{errors} errors; round trip at the stations {summary_ms(lat)} "
+            f"p99={pct(ms, 99):.2f} ms"
+        )
+        print(f"  in the hub (arrival to reply): {stats}")
+
+
+if __name__ == "__main__":
+    main()
