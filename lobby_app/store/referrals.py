@@ -65,7 +65,8 @@ def _once(
                     )
                 result: dict[str, object] = json.loads(done.result)
                 return result
-        result = act(s)
+        with s.no_autoflush:  # one flush, at commit: the command reads what it has not changed
+            result = act(s)
         if request_id:
             s.add(
                 CommandLog(

@@ -66,9 +66,12 @@ class BranchSettings:
         return Path(self.print_folder) if self.print_folder else data_dir / "tickets"
 
 
+_ALL_SETTINGS = select(Setting.key, Setting.value)
+
+
 def load_settings(session: Session) -> BranchSettings:
     values = dict(DEFAULT_SETTINGS)
-    values.update({s.key: s.value for s in session.scalars(select(Setting))})
+    values.update({k: v for k, v in session.execute(_ALL_SETTINGS)})
     return BranchSettings(
         bank_name=values["bank_name"],
         branch_name=values["branch_name"],

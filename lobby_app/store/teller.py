@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from lobby_app.core.errors import LobbyError
@@ -26,6 +26,41 @@ from lobby_app.store.db import Store
 from lobby_app.store.setup import load_settings
 
 ACTIVE = ("called", "serving")
+
+# The hot statements are built once with bound parameters: building a SQLAlchemy
+# expression costs more than running it on SQLite, and "call next" runs all day.
+_BUSINESS_NAME = select(BusinessTypeRow.name).where(BusinessTypeRow.code == bindparam("code"))
+_COUNTER = select(Counter).where(Counter.window_no == bindparam("window"))
+_CURRENT = (
+    select(Ticket)
+    .where(Ticket.window_no == bindparam("window"), Ticket.status.in_(ACTIVE))
+    .order_by(Ticket.called_at.desc())
+    .limit(1)
+)
+_STREAK = (
+    select(Ticket.green_channel)
+    .where(
+        Ticket.business_date == bindparam("bdate"),
+        Ticket.window_no == bindparam("window"),
+        Ticket.called_at.is_not(None),
+    )
+    .order_by(Ticket.called_at.desc())
+    .limit(50)
+)
+_WAITING = select(
+    Ticket.id,
+    Ticket.number,
+    Ticket.zone,
+    Ticket.green_channel,
+    Ticket.issued_at,
+    Ticket.day_seq,
+    Ticket.assigned_window,
+).where(
+    Ticket.business_date == bindparam("bdate"),
+    Ticket.status == "waiting",
+    Ticket.zone.in_(bindparam("zones", expanding=True)),
+    or_(Ticket.assigned_window.is_(None), Ticket.assigned_window == bindparam("window")),
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +83,7 @@ class WindowTicket:
 
 
 def _ticket_view(s: Session, t: Ticket, window: int) -> WindowTicket:
-    name = s.scalar(select(BusinessTypeRow.name).where(BusinessTypeRow.code == t.business_code))
+    name = s.scalar(_BUSINESS_NAME, {"code": t.business_code})
     return WindowTicket(
         t.id,
         t.number,
@@ -64,7 +99,7 @@ def _ticket_view(s: Session, t: Ticket, window: int) -> WindowTicket:
 
 
 def _counter(s: Session, window: int, *, must_be_open: bool = True) -> Counter:
-    counter = s.scalar(select(Counter).where(Counter.window_no == window))
+    counter = s.scalar(_COUNTER, {"window": window})
     if counter is None:
         raise LobbyError(
             "unknown_window", tr(f"没有 {window} 号窗口，请检查窗口号"), field="window"
@@ -77,12 +112,7 @@ def _counter(s: Session, window: int, *, must_be_open: bool = True) -> Counter:
 
 
 def _current(s: Session, window: int) -> Ticket | None:
-    return s.scalar(
-        select(Ticket)
-        .where(Ticket.window_no == window, Ticket.status.in_(ACTIVE))
-        .order_by(Ticket.called_at.desc())
-        .limit(1)
-    )
+    return s.scalar(_CURRENT, {"window": window})
 
 
 def _require_current(s: Session, window: int) -> Ticket:
@@ -121,7 +151,8 @@ def _once(
                         "request_id_reused", tr("请求编号已用于另一条指令，请换一个新的请求编号")
                     )
                 return WindowTicket(**json.loads(done.result))
-        result = act(s)
+        with s.no_autoflush:  # one flush, at commit: the command reads what it has not changed
+            result = act(s)
         if request_id:
             s.add(
                 CommandLog(
@@ -134,14 +165,7 @@ def _once(
 
 
 def _window_streak(s: Session, window: int, bdate: date) -> int:
-    calls = s.scalars(
-        select(Ticket.green_channel)
-        .where(
-            Ticket.business_date == bdate, Ticket.window_no == window, Ticket.called_at.is_not(None)
-        )
-        .order_by(Ticket.called_at.desc())
-        .limit(50)
-    ).all()
+    calls = s.scalars(_STREAK, {"bdate": bdate, "window": window}).all()
     return green_streak(reversed(calls))
 
 
@@ -168,20 +192,7 @@ def call_next(
             _event(s, previous, "finished", now, actor, window=window)
         zones = [Zone(z) for z in counter.zones.split(",") if z]
         rows = s.execute(
-            select(
-                Ticket.id,
-                Ticket.number,
-                Ticket.zone,
-                Ticket.green_channel,
-                Ticket.issued_at,
-                Ticket.day_seq,
-                Ticket.assigned_window,
-            ).where(
-                Ticket.business_date == bdate,
-                Ticket.status == "waiting",
-                Ticket.zone.in_([z.value for z in zones]),
-                or_(Ticket.assigned_window.is_(None), Ticket.assigned_window == window),
-            )
+            _WAITING, {"bdate": bdate, "zones": [z.value for z in zones], "window": window}
         ).all()
         waiting = [
             Waiting(r.id, r.number, Zone(r.zone), r.green_channel, r.issued_at, r.day_seq)
