@@ -16,12 +16,14 @@ import argparse
 import asyncio
 import os
 import random
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_LOGGING_RULES", "default.warning=false")  # offscreen plugin chatter
 
 from sqlalchemy import select
 
@@ -54,7 +56,6 @@ class HubProcess:
     def __init__(self, folder: Path) -> None:
         import socket
         import subprocess
-        import sys
 
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
@@ -153,15 +154,29 @@ def call_to_popup(folder: Path, calls: int) -> list[float]:
     return samples
 
 
-async def load(folder: Path, minutes: float) -> tuple[list[float], int, int, dict[str, Any]]:
+async def load(
+    folder: Path, minutes: float
+) -> tuple[list[float], int, int, dict[str, int], dict[str, Any]]:
+    """One desk issues a ticket a second; 19 tellers each send one command a second, as a
+    teller works: call next when someone waits in their zones, start, finish, and in
+    between look at the queue. Every ticket is issued, called, started and finished."""
     store = demo_branch(folder)
     key = station_key(store)
     store.close()
     hub = HubProcess(folder)
     latencies: list[float] = []
     errors: list[str] = []
+    counts: dict[str, int] = {}
     commands_sent = 0
+    waiting = {"n": 0}  # from the hub's lobby pushes, as a teller's screen shows it
     end = time.perf_counter() + minutes * 60
+
+    def on_event(name: str, msg: dict[str, Any]) -> None:
+        if name == "lobby":
+            zones = msg["data"]["zones"]
+            waiting["n"] = sum(
+                z["waiting_count"] for z in zones if z["zone"] in ("closed_counter", "open_counter")
+            )
 
     async def station(client: HubClient, act: Any) -> None:
         nonlocal commands_sent
@@ -171,34 +186,60 @@ async def load(folder: Path, minutes: float) -> tuple[list[float], int, int, dic
         while time.perf_counter() < end:
             tick = time.perf_counter()
             try:
-                await act(client)
+                name = await act(client)
             except LobbyError as exc:
-                if exc.code != "queue_empty":
+                name = exc.code
+                if exc.code != "queue_empty":  # two tellers saw the same last customer
                     errors.append(exc.code)
+            counts[name] = counts.get(name, 0) + 1
             commands_sent += 1
             latencies.append(time.perf_counter() - tick)
             await asyncio.sleep(max(0.0, 1.0 - (time.perf_counter() - tick)))
         await client.close()
         reader.cancel()
 
-    async def desk_act(c: HubClient) -> None:
-        await c.request("issue_ticket", business=random.choice(["cash", "card", "wealth"]))
+    async def desk_act(c: HubClient) -> str:
+        await c.request(
+            "issue_ticket",
+            business=random.choice(["cash", "card", "wealth", "remit_cash"]),
+            needs=["wealth"] if random.random() < 0.3 else [],
+        )
+        return "issue_ticket"
 
     def teller_act() -> Any:
-        state = {"serving": False}
+        state = {"step": "idle"}
 
-        async def act(c: HubClient) -> None:
-            if state["serving"]:
+        async def act(c: HubClient) -> str:
+            step = state["step"]
+            if step == "called":
+                await c.request("start")
+                state["step"] = "serving"
+                return "start"
+            if step == "serving":
                 await c.request("finish")
-                state["serving"] = False
-            else:
-                await c.request("call_next")
-                state["serving"] = True
+                state["step"] = "idle"
+                return "finish"
+            if waiting["n"] > 0:
+                waiting["n"] -= 1
+                state["step"] = "called"
+                try:
+                    await c.request("call_next")
+                except LobbyError:
+                    state["step"] = "idle"
+                    raise
+                return "call_next"
+            await c.request("queue")
+            return "queue"
 
         return act
 
     clients = [
-        station(HubClient(hub.url, station="desk", key=key, staff="L01", pin=DEMO_PIN), desk_act)
+        station(
+            HubClient(
+                hub.url, station="desk", key=key, staff="L01", pin=DEMO_PIN, on_event=on_event
+            ),
+            desk_act,
+        )
     ]
     for i in range(19):
         c = HubClient(hub.url, station="teller", key=key, staff="T01", pin=DEMO_PIN, window=100 + i)
@@ -211,7 +252,7 @@ async def load(folder: Path, minutes: float) -> tuple[list[float], int, int, dic
     await admin.close()
     reader.cancel()
     hub.stop()
-    return latencies, len(errors), commands_sent, stats
+    return latencies, len(errors), commands_sent, counts, stats
 
 
 def main() -> None:
@@ -225,14 +266,21 @@ def main() -> None:
         print("raw SQLite commit:", summary_ms(raw))
         pops = call_to_popup(Path(tmp) / "popup", args.calls)
         print("call -> pop-up painted:", summary_ms(pops))
-        lat, errors, sent, stats = asyncio.run(load(Path(tmp) / "load", args.minutes))
+        lat, errors, sent, counts, stats = asyncio.run(load(Path(tmp) / "load", args.minutes))
         ms = [x * 1000 for x in lat]
         print(
             f"load, 20 stations x 1 command/s x {args.minutes:g} min: {sent} commands, "
             f"{errors} errors; round trip at the stations {summary_ms(lat)} "
             f"p99={pct(ms, 99):.2f} ms"
         )
-        print(f"  in the hub (arrival to reply): {stats}")
+        print(f"  commands sent: {counts}")
+        print("  in the hub (arrival to reply):")
+        for k, v in stats.items():
+            print(f"    {k}: {v}")
+    # Leave without Python's finalizer tearing down Qt objects in arbitrary order (PySide6
+    # can crash there); everything worth keeping has been printed.
+    sys.stdout.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="0.0.0.0", help=tr("内置网点主机的监听地址"))
     p.add_argument("--port", type=int, default=8765, help=tr("内置网点主机的端口"))
     p.add_argument("--no-hub", action="store_true", help=tr("不启动内置网点主机"))
+    p.add_argument(
+        "--hub",
+        help=tr("作为第二个迎宾台连接到别处的网点主机，如 ws://192.168.1.10:8765"),
+    )
+    p.add_argument("--key", help=tr("站点密钥(或环境变量 LOBBY_STATION_KEY)"))
+    p.add_argument("--staff", help=tr("工号(或环境变量 LOBBY_STAFF)"))
+    p.add_argument("--pin", help=tr("密码(或环境变量 LOBBY_PIN)"))
     p.set_defaults(handler=cmd_desk)
 
     p = sub.add_parser("demo", parents=[common], help=tr("建立示范网点(可重复运行)"))
@@ -230,8 +237,19 @@ def _emit(args: argparse.Namespace, doc: object, text: str) -> None:
 
 
 def cmd_desk(args: argparse.Namespace) -> int:
-    from lobby_app.ui.app import run_desk
+    import os
 
+    from lobby_app.ui.app import run_desk, run_station
+
+    if getattr(args, "hub", None):
+        return run_station(
+            "desk",
+            hub_url=args.hub,
+            key=args.key or os.environ.get("LOBBY_STATION_KEY", ""),
+            staff=args.staff or os.environ.get("LOBBY_STAFF", ""),
+            pin=args.pin or os.environ.get("LOBBY_PIN", ""),
+            data_dir=getattr(args, "data_dir", None),
+        )
     return run_desk(
         getattr(args, "data_dir", None),
         hub_host=getattr(args, "host", "0.0.0.0"),

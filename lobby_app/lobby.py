@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -54,11 +55,19 @@ def ticket_print(issued: IssuedTicket, st: BranchSettings) -> TicketPrint:
 
 
 def print_target(store: Store, st: BranchSettings) -> PrintTarget:
+    return target_for(st, store.data_dir)
+
+
+def target_for(st: BranchSettings, data_dir: Path) -> PrintTarget:
+    """Where this PC prints: the configured printer, a folder of PDFs, or nowhere."""
     if st.print_kind == "printer" and st.printer:
         return PrintTarget(kind="printer", printer=st.printer)
     if st.print_kind == "none":
         return PrintTarget(kind="none")
-    return PrintTarget(kind="folder", folder=st.ticket_folder(store.data_dir))
+    return PrintTarget(kind="folder", folder=st.ticket_folder(data_dir))
+
+
+Record = Callable[[bool, str], None]
 
 
 def print_ticket(
@@ -74,13 +83,37 @@ def print_ticket(
     The ticket is already issued when this runs: a failure here is reported and recorded,
     and the ticket can be reprinted; it never undoes the issue.
     """
-    st = commands.settings(store)
+
+    def record(ok: bool, detail: str) -> None:
+        commands.record_print(store, issued.id, ok=ok, detail=detail, actor=actor)
+
+    return deliver_ticket(
+        issued,
+        commands.settings(store),
+        store.data_dir,
+        record=record,
+        pdf_path=pdf_path,
+        target=target,
+    )
+
+
+def deliver_ticket(
+    issued: IssuedTicket,
+    st: BranchSettings,
+    data_dir: Path,
+    *,
+    record: Record,
+    pdf_path: Path | None = None,
+    target: PrintTarget | None = None,
+) -> PrintOutcome:
+    """``print_ticket`` for a PC that reaches the store through the hub: ``record`` tells
+    the store whether the ticket reached paper."""
     try:
         if pdf_path is not None:
             out = write_ticket_pdf(ticket_print(issued, st), pdf_path)
-            commands.record_print(store, issued.id, ok=True, detail=str(out), actor=actor)
+            record(True, str(out))
             return PrintOutcome(True, out, tr(f"票据已保存到 {out}"))
-        target = target or print_target(store, st)
+        target = target or target_for(st, data_dir)
         with tempfile.TemporaryDirectory(prefix="lobby-ticket-") as tmp:
             pdf = write_ticket_pdf(
                 ticket_print(issued, st),
@@ -93,17 +126,17 @@ def print_ticket(
             "printer": tr(f"已发送到打印机 {target.printer}"),
             "none": tr("本机未设置打印"),
         }[target.kind]
-        commands.record_print(store, issued.id, ok=True, detail=where, actor=actor)
+        record(True, where)
         return PrintOutcome(True, dest, msg)
     except PrintError as exc:
-        commands.record_print(store, issued.id, ok=False, detail=exc.message_zh, actor=actor)
+        record(False, exc.message_zh)
         return PrintOutcome(False, None, exc.message_zh, exc.code)
     except FontMissingError as exc:
-        commands.record_print(store, issued.id, ok=False, detail=str(exc), actor=actor)
+        record(False, str(exc))
         return PrintOutcome(False, None, str(exc), "font_missing")
     except OSError as exc:
         msg = tr(f"票据文件无法写入（{exc.strerror or exc}）。号码已发出，可稍后重打。")
-        commands.record_print(store, issued.id, ok=False, detail=msg, actor=actor)
+        record(False, msg)
         return PrintOutcome(False, None, msg, "pdf_unwritable")
 
 
@@ -140,13 +173,32 @@ def print_slip(
 ) -> PrintOutcome:
     """Render the referral slip and send it where the branch prints. The referral stands
     whether or not the slip prints; it can be printed again."""
-    st = commands.settings(store)
+    return deliver_slip(
+        referral,
+        commands.settings(store),
+        store.data_dir,
+        pdf_path=pdf_path,
+        target=target,
+        branch_name=branch_name,
+    )
+
+
+def deliver_slip(
+    referral: dict[str, Any],
+    st: BranchSettings,
+    data_dir: Path,
+    *,
+    pdf_path: Path | None = None,
+    target: PrintTarget | None = None,
+    branch_name: str | None = None,
+) -> PrintOutcome:
+    """``print_slip`` with the settings in hand (a desk that reaches the store via the hub)."""
     slip = slip_print(referral, st, branch_name)
     try:
         if pdf_path is not None:
             out = write_slip_pdf(slip, pdf_path)
             return PrintOutcome(True, out, tr(f"转介单已保存到 {out}"))
-        target = target or print_target(store, st)
+        target = target or target_for(st, data_dir)
         with tempfile.TemporaryDirectory(prefix="lobby-slip-") as tmp:
             pdf = write_slip_pdf(slip, Path(tmp) / f"{slip.referral_no}.pdf")
             where = dispatch_pdf(pdf, target)

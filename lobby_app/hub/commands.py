@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from lobby_app.core.business import parse_priority
@@ -207,6 +207,44 @@ def _lookup(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
     return [c.as_json() | {"id": c.id} for c in commands.lookup_customers(store, _str(a, "query"))]
 
 
+def _customer(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
+    return commands.customer_detail(store, _str(a, "customer_id"), actor=st.actor).as_json()
+
+
+def _business_types(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
+    return [
+        {
+            "code": b.code,
+            "name": b.name,
+            "category": b.category.value,
+            "zone": b.zone.value,
+            "service_minutes": b.service_minutes,
+            "counter_zone": b.counter_zone.value if b.counter_zone else None,
+            "sort_order": b.sort_order,
+        }
+        for b in commands.business_types(store)
+    ]
+
+
+def _branch(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
+    return asdict(commands.settings(store))
+
+
+def _lobby(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
+    """The whole lobby for a desk: every waiting ticket with its business, flags and tier."""
+    return commands.lobby_snapshot(store).as_json()
+
+
+def _record_print(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
+    ok = a.get("ok")
+    if not isinstance(ok, bool):
+        raise LobbyError("bad_args", tr("ok 应为 true 或 false"), field="ok")
+    commands.record_print(
+        store, _str(a, "ticket_id"), ok=ok, detail=_str(a, "detail")[:500], actor=st.actor
+    )
+    return {"recorded": True}
+
+
 def _queue(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
     return lobby_for_all(store)
 
@@ -246,6 +284,11 @@ DESK = ("desk",)
 COMMANDS: dict[str, Command] = {
     "issue_ticket": Command(_issue, DESK, True),
     "lookup": Command(_lookup, (*DESK, "manager"), False),
+    "customer": Command(_customer, (*DESK, "manager"), False),
+    "business_types": Command(_business_types, (*DESK, *TELLER), False),
+    "branch": Command(_branch, (*DESK, *TELLER, "manager"), False),
+    "lobby": Command(_lobby, DESK, False),
+    "record_print": Command(_record_print, DESK, False),
     "queue": Command(_queue, ("desk", "teller", "manager", "display"), False),
     "call_next": Command(_teller(teller.call_next, card=True), TELLER, True),
     "recall": Command(_teller(teller.recall, card=True), TELLER, True),

@@ -55,12 +55,14 @@ class HubStats:
     def __init__(self) -> None:
         self.started = time.monotonic()
         self.durations: deque[float] = deque(maxlen=200_000)
+        self.by_command: dict[str, deque[float]] = {}
         self.ok = 0
         self.refused: dict[str, int] = {}
         self.internal_errors = 0
 
-    def record(self, seconds: float, error: str | None) -> None:
+    def record(self, seconds: float, error: str | None, command: str = "?") -> None:
         self.durations.append(seconds)
+        self.by_command.setdefault(command, deque(maxlen=50_000)).append(seconds)
         if error is None:
             self.ok += 1
         elif error == "internal_error":
@@ -71,9 +73,13 @@ class HubStats:
     def as_json(self) -> dict[str, object]:
         ms = sorted(d * 1000 for d in self.durations)
 
-        def at(p: float) -> float:
+        def at(p: float, ms: list[float] = ms) -> float:
             return round(ms[min(len(ms) - 1, int(p / 100 * len(ms)))], 2) if ms else 0.0
 
+        per_command = {}
+        for name, durations in sorted(self.by_command.items()):
+            cms = sorted(d * 1000 for d in durations)
+            per_command[name] = {"n": len(cms), "p50_ms": at(50, cms), "p99_ms": at(99, cms)}
         return {
             "uptime_s": round(time.monotonic() - self.started, 1),
             "requests": len(ms),
@@ -84,6 +90,7 @@ class HubStats:
             "p95_ms": at(95),
             "p99_ms": at(99),
             "max_ms": round(ms[-1], 2) if ms else 0.0,
+            "by_command": per_command,
         }
 
 
@@ -98,6 +105,9 @@ class _Peer:
 SWITCH_INTERVAL_S = 0.001
 # At most this often a lobby push; a change inside the pause goes out right after it.
 LOBBY_MIN_INTERVAL_S = 0.1
+# A cached lobby is rebuilt at least this often even without a change: waits grow by the
+# minute, and a command run straight on the store (not through the hub) shows within this.
+LOBBY_CACHE_S = 2.0
 
 
 class Hub:
@@ -114,6 +124,10 @@ class Hub:
         self._read_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hub-read")
         self._lobby_task: asyncio.Task[None] | None = None
         self._lobby_dirty = False
+        # The public lobby as last computed: (when, change generation, lobby). Stations ask
+        # for it far more often than it changes; it is rebuilt after a change or when old.
+        self._lobby_cache: tuple[float, int, dict[str, object]] | None = None
+        self._generation = 0
         self.stats = HubStats()
         self.key = station_key(store)
 
@@ -190,7 +204,7 @@ class Hub:
             )
             return None
         peer = _Peer(ws, station)
-        lobby = await self._run(lambda: lobby_for_all(self.store))
+        lobby = await self.public_lobby()
         await ws.send(
             protocol.reply(
                 rid,
@@ -240,10 +254,11 @@ class Hub:
     async def _request(self, peer: _Peer, raw: str | bytes) -> None:
         """One request, answered; its time from arrival to reply goes into the stats."""
         t0 = time.perf_counter()
-        error = await self._answer(peer, raw)
-        self.stats.record(time.perf_counter() - t0, error)
+        seen: dict[str, str] = {}
+        error = await self._answer(peer, raw, seen)
+        self.stats.record(time.perf_counter() - t0, error, seen.get("command", "?"))
 
-    async def _answer(self, peer: _Peer, raw: str | bytes) -> str | None:
+    async def _answer(self, peer: _Peer, raw: str | bytes, seen: dict[str, str]) -> str | None:
         rid = None
         try:
             msg = protocol.parse(raw)
@@ -251,10 +266,14 @@ class Hub:
             if msg.type != "request" or rid is None:
                 raise LobbyError("malformed", tr("已认证，请发送 request"))
             name = msg.body["command"]
+            seen["command"] = name if name in COMMANDS else "?"  # no unbounded keys
             if name == "hub_stats" and peer.station.kind == "desk":
                 await peer.ws.send(protocol.reply(rid, self.stats.as_json()))
                 return None
             command = self._command(peer.station, name)
+            if name == "queue":
+                await peer.ws.send(protocol.reply(rid, await self.public_lobby()))
+                return None
             args = msg.body.get("args", {})
             station = peer.station
             result = await self._run(
@@ -335,6 +354,22 @@ class Hub:
         broadcast(to, message)
         self._tell_local("referral", json.loads(message))
 
+    async def public_lobby(self) -> dict[str, object]:
+        """The lobby every station may see, from the cache when nothing changed since."""
+        cached = self._lobby_cache
+        if (
+            cached is not None
+            and cached[1] == self._generation
+            and time.monotonic() - cached[0] < LOBBY_CACHE_S
+        ):
+            return cached[2]
+        generation = self._generation
+        lobby = await asyncio.get_running_loop().run_in_executor(
+            self._read_pool, lambda: lobby_for_all(self.store)
+        )
+        self._lobby_cache = (time.monotonic(), generation, lobby)
+        return lobby
+
     async def _announce(self, name: str, result: object) -> None:
         """A call goes out at once; the lobby follows from a reader thread, so the next
         command never waits for it, and a burst of changes makes one lobby push."""
@@ -347,19 +382,17 @@ class Hub:
             )
             broadcast([p.ws for p in self._peers], called)
             self._tell_local(ANNOUNCED[name], json.loads(called))
+        self._generation += 1
         if self._lobby_task is not None and not self._lobby_task.done():
             self._lobby_dirty = True
             return
         self._lobby_task = asyncio.create_task(self._push_lobby())
 
     async def _push_lobby(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             self._lobby_dirty = False
             try:
-                lobby = await loop.run_in_executor(
-                    self._read_pool, lambda: lobby_for_all(self.store)
-                )
+                lobby = await self.public_lobby()
             except Exception:
                 log.exception("lobby snapshot failed")
                 return

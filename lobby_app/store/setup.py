@@ -72,6 +72,11 @@ _ALL_SETTINGS = select(Setting.key, Setting.value)
 def load_settings(session: Session) -> BranchSettings:
     values = dict(DEFAULT_SETTINGS)
     values.update({k: v for k, v in session.execute(_ALL_SETTINGS)})
+    return settings_from(values)
+
+
+def settings_from(values: dict[str, str]) -> BranchSettings:
+    """Settings from their stored text (every key of DEFAULT_SETTINGS present)."""
     return BranchSettings(
         bank_name=values["bank_name"],
         branch_name=values["branch_name"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from lobby_app.core.business import NEED_TAGS, PriorityKind
 from lobby_app.core.tiers import Tier, VipCard
@@ -30,6 +31,18 @@ class VisitNote:
             "needs_note": self.needs_note,
             "needs": list(self.needs),
         }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> VisitNote:
+        return cls(
+            date.fromisoformat(d["business_date"]),
+            d["number"],
+            d["business"],
+            Zone(d["zone"]),
+            d["greeting_note"],
+            d["needs_note"],
+            tuple(d["needs"]),
+        )
 
     @property
     def summary(self) -> str:
@@ -60,8 +73,10 @@ class CustomerView:
 
     def as_json(self) -> dict[str, object]:
         return {
+            "id": self.id,
             "customer_no": self.customer_no,
             "name": self.name,
+            "salutation": self.salutation,
             "id_number": self.masked_id,
             "phone": self.masked_phone,
             "card": self.masked_card,
@@ -73,6 +88,25 @@ class CustomerView:
             "manager": self.manager,
             "recent_notes": [n.as_json() for n in self.recent_notes],
         }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> CustomerView:
+        """Back from ``as_json()``, as a station receives it from the hub."""
+        return cls(
+            id=d["id"],
+            customer_no=d["customer_no"],
+            name=d["name"],
+            salutation=d["salutation"],
+            masked_id=d["id_number"],
+            masked_phone=d["phone"],
+            masked_card=d["card"],
+            tier=Tier(d["tier"]),
+            vip_card=VipCard(d["vip_card"]) if d["vip_card"] else None,
+            vip_special=d["vip_special"],
+            prospect=d["prospect"],
+            manager=d["manager"],
+            recent_notes=tuple(VisitNote.from_json(n) for n in d["recent_notes"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -108,10 +142,13 @@ class IssuedTicket:
             "business_date": self.business_date.isoformat(),
             "issued_at": self.issued_at.isoformat(),
             "business": self.business_code,
+            "business_name": self.business_name,
             "zone": self.zone.value,
             "suggested_zone": self.suggested_zone.value,
             "zone_overridden": self.zone_overridden,
+            "zone_reason": self.zone_reason,
             "customer_no": self.customer_no,
+            "salutation": self.salutation,
             "tier": self.tier.value if self.tier else None,
             "vip_card": self.vip_card.value if self.vip_card else None,
             "vip": self.vip,
@@ -121,6 +158,30 @@ class IssuedTicket:
             "estimated_wait_min": self.estimated_wait_min,
             "needs": list(self.needs),
         }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> IssuedTicket:
+        return cls(
+            id=d["id"],
+            number=d["number"],
+            business_date=date.fromisoformat(d["business_date"]),
+            issued_at=datetime.fromisoformat(d["issued_at"]),
+            business_code=d["business"],
+            business_name=d["business_name"],
+            zone=Zone(d["zone"]),
+            suggested_zone=Zone(d["suggested_zone"]),
+            zone_reason=d["zone_reason"],
+            customer_no=d["customer_no"],
+            salutation=d["salutation"],
+            tier=Tier(d["tier"]) if d["tier"] else None,
+            vip_card=VipCard(d["vip_card"]) if d["vip_card"] else None,
+            vip=d["vip"],
+            priority=PriorityKind(d["priority"]) if d["priority"] else None,
+            green_channel=d["green_channel"],
+            ahead=d["ahead"],
+            estimated_wait_min=d["estimated_wait_min"],
+            needs=tuple(d["needs"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -139,6 +200,7 @@ class QueueEntry:
 
     def as_json(self) -> dict[str, object]:
         return {
+            "ticket_id": self.ticket_id,
             "number": self.number,
             "zone": self.zone.value,
             "position": self.position,
@@ -146,9 +208,26 @@ class QueueEntry:
             "green_channel": self.green_channel,
             "vip": self.vip,
             "priority": self.priority.value if self.priority else None,
+            "tier": self.tier.value if self.tier else None,
             "issued_at": self.issued_at.isoformat(),
             "waited_min": self.waited_min,
         }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> QueueEntry:
+        return cls(
+            ticket_id=d["ticket_id"],
+            number=d["number"],
+            zone=Zone(d["zone"]),
+            position=d["position"],
+            business_name=d["business"],
+            green_channel=d["green_channel"],
+            vip=d["vip"],
+            priority=PriorityKind(d["priority"]) if d["priority"] else None,
+            tier=Tier(d["tier"]) if d["tier"] else None,
+            issued_at=datetime.fromisoformat(d["issued_at"]),
+            waited_min=d["waited_min"],
+        )
 
 
 @dataclass(frozen=True)
@@ -169,6 +248,16 @@ class ZoneQueue:
             "waiting": [e.as_json() for e in self.waiting],
         }
 
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ZoneQueue:
+        return cls(
+            zone=Zone(d["zone"]),
+            waiting=tuple(QueueEntry.from_json(e) for e in d["waiting"]),
+            longest_wait_min=d["longest_wait_min"],
+            estimated_wait_min=d["estimated_wait_min"],
+            open_windows=d["open_windows"],
+        )
+
 
 @dataclass(frozen=True)
 class LobbySnapshot:
@@ -181,6 +270,28 @@ class LobbySnapshot:
 
     def zone(self, zone: Zone) -> ZoneQueue:
         return next(z for z in self.zones if z.zone is zone)
+
+    def as_json(self) -> dict[str, object]:
+        """The whole lobby for staff stations (no names: numbers, flags, tiers, waits)."""
+        return {
+            "business_date": self.business_date.isoformat(),
+            "at": self.at.isoformat(),
+            "zones": [z.as_json() for z in self.zones],
+            "issued_today": self.issued_today,
+            "branch_name": self.branch_name,
+            "timezone": self.timezone,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> LobbySnapshot:
+        return cls(
+            business_date=date.fromisoformat(d["business_date"]),
+            at=datetime.fromisoformat(d["at"]),
+            zones=tuple(ZoneQueue.from_json(z) for z in d["zones"]),
+            issued_today=d["issued_today"],
+            branch_name=d["branch_name"],
+            timezone=d["timezone"],
+        )
 
 
 @dataclass

@@ -154,8 +154,10 @@ def run_station(
     pin: str,
     window: int | None = None,
     full_screen: bool = True,
+    data_dir: Path | None = None,
 ) -> int:
-    """A teller window, a customer manager's inbox or the calling display, on a hub."""
+    """A teller window, a customer manager's inbox, the calling display or a second lobby
+    desk, on a hub elsewhere."""
     from lobby_app.ui.hublink import HubLink
 
     app = qt_app()
@@ -163,6 +165,7 @@ def run_station(
         "teller": tr(f"{window} 号窗口登录"),
         "manager": tr("客户经理登录"),
         "display": tr("叫号显示屏"),
+        "desk": tr("迎宾台登录"),
     }
     need_staff = kind != "display"
     if not key or (need_staff and not (staff and pin)):
@@ -172,7 +175,16 @@ def run_station(
         key, staff, pin = dlg.key.text().strip(), dlg.staff.text().strip(), dlg.pin.text()
     link = HubLink(hub_url, station=kind, key=key, staff=staff, pin=pin, window=window)
     widget: QWidget
-    if kind == "teller":
+    if kind == "desk":
+        from lobby_app.desk_backend import RemoteDesk
+        from lobby_app.store.db import default_data_dir
+
+        folder = data_dir or default_data_dir()
+        desk = DeskWindow(RemoteDesk(link.call, hub_url, folder), actor=staff, link=link)
+        desk.resize(1600, 900)
+        desk.set_hub_state(tr(f"正在连接网点主机 {hub_url}…"))
+        widget = desk
+    elif kind == "teller":
         from lobby_app.ui.teller import TellerWindow
 
         assert window is not None

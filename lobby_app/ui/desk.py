@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListView,
     QMainWindow,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -43,15 +44,18 @@ from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
 from lobby_app.core.routing import suggest_zone
 from lobby_app.core.zones import Zone
+from lobby_app.desk_backend import DeskBackend, LocalDesk
 from lobby_app.store import commands
 from lobby_app.store.commands import NOTE_MAX, IssueRequest
 from lobby_app.store.db import Store
+from lobby_app.store.setup import DEFAULT_SETTINGS, BranchSettings, settings_from
 from lobby_app.store.views import CustomerView, IssuedTicket, LobbySnapshot
 from lobby_app.ui.models import BusinessModel, CustomerModel, QueueModel
 from lobby_app.ui.worker import Worker
 
 if TYPE_CHECKING:
     from lobby_app.hub.thread import HubThread
+    from lobby_app.ui.hublink import HubLink
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +68,25 @@ class DeskWindow(QMainWindow):
     hub_pushed = Signal(str, dict)  # hub events, handed from the hub's thread to the GUI
     referral_done = Signal(dict)  # a referral made here or arriving, after its slip printed
 
-    def __init__(self, store: Store, *, actor: str = "L01", hub: HubThread | None = None) -> None:
+    def __init__(
+        self,
+        backend: Store | DeskBackend,
+        *,
+        actor: str = "L01",
+        hub: HubThread | None = None,
+        link: HubLink | None = None,
+    ) -> None:
         super().__init__()
-        self.store = store
+        self.backend: DeskBackend = LocalDesk(backend) if isinstance(backend, Store) else backend
+        # The store, when it is on this PC (the desk that is the hub); None for a remote desk.
+        self.store = backend if isinstance(backend, Store) else None
         self.actor = actor
         self.hub = hub
+        self.link = link
         self.worker = Worker(self)
-        self.settings = commands.settings(store)
+        self.settings = (
+            settings_from(DEFAULT_SETTINGS) if self.backend.remote else self.backend.settings()
+        )
         self.customer: CustomerView | None = None
         self.walk_in = False
         self.last_issued: IssuedTicket | None = None
@@ -85,15 +101,19 @@ class DeskWindow(QMainWindow):
         self._refresh_timer = QTimer(self, interval=REFRESH_MS)
         self._refresh_timer.timeout.connect(self.refresh_lobby)
         self._refresh_timer.start()
-        self.worker.submit(
-            lambda: commands.business_types(store), self._set_businesses, self._show_error
-        )
+        if self.backend.remote:  # the hub's answer comes before anything else on the worker
+            self.worker.submit(self.backend.settings, self._set_settings, self._show_error)
+        self.worker.submit(self.backend.business_types, self._set_businesses, self._show_error)
         self.refresh_lobby()
         self._hub_refresh = QTimer(self, singleShot=True, interval=250)
         self._hub_refresh.timeout.connect(self.refresh_lobby)
         self.hub_pushed.connect(self._on_hub_event)
         if hub is not None:
             hub.hub.add_listener(lambda name, msg: self.hub_pushed.emit(name, msg))
+        if link is not None:
+            link.setParent(self)
+            link.pushed.connect(self._on_hub_event)
+            link.state.connect(self._on_link_state)
         self.worker.submit(_warm_up_printing, None, lambda e: log.warning("printing: %s", e))
         self.search.setFocus()
 
@@ -404,7 +424,7 @@ class DeskWindow(QMainWindow):
             self._show_results(seq, [])
             return
         self.worker.submit(
-            lambda: commands.lookup_customers(self.store, text),
+            lambda: self.backend.lookup(text),
             lambda rows: self._show_results(seq, rows),
             self._show_error,
         )
@@ -435,7 +455,7 @@ class DeskWindow(QMainWindow):
         self.walk_in = False
         self._show_customer(c)
         self.worker.submit(
-            lambda: commands.customer_detail(self.store, c.id, actor=self.actor),
+            lambda: self.backend.customer(c.id, actor=self.actor),
             self._show_customer,
             self._show_error,
         )
@@ -582,15 +602,8 @@ class DeskWindow(QMainWindow):
         self._issuing = True
         self.issue_button.setEnabled(False)
         self.error_label.clear()
-        store = self.store
-
-        def work() -> tuple[IssuedTicket, object]:
-            from lobby_app.lobby import print_ticket
-
-            issued = commands.issue_ticket(store, req)
-            return issued, print_ticket(store, issued, actor=req.actor)
-
-        self.worker.submit(work, self._issued, self._issue_failed)
+        backend = self.backend
+        self.worker.submit(lambda: backend.issue(req), self._issued, self._issue_failed)
 
     def _issued(self, result: tuple[IssuedTicket, object]) -> None:
         from lobby_app.lobby import PrintOutcome
@@ -646,15 +659,11 @@ class DeskWindow(QMainWindow):
         issued = self.last_issued
         if issued is None:
             return
-        store = self.store
-
-        def work() -> object:
-            from lobby_app.lobby import print_ticket
-
-            return print_ticket(store, issued, actor=self.actor)
-
+        backend, actor = self.backend, self.actor
         self.reprint_button.setEnabled(False)
-        self.worker.submit(work, self._show_print, self._show_error)
+        self.worker.submit(
+            lambda: backend.reprint(issued, actor=actor), self._show_print, self._show_error
+        )
 
     def _reset_form(self) -> None:
         self.zone_combo.setCurrentIndex(0)
@@ -696,19 +705,8 @@ class DeskWindow(QMainWindow):
     # ------------------------------------------------------------ lobby
 
     def refresh_lobby(self) -> None:
-        from lobby_app.store import referrals, teller
-
-        store = self.store
-
-        def work() -> tuple[LobbySnapshot, list[Any], list[Any]]:
-            return (
-                commands.lobby_snapshot(store),
-                teller.counters_view(store),
-                referrals.inbox(store, open_only=False, limit=100),
-            )
-
         self.worker.submit(
-            work, self._show_all, lambda e: log.warning("lobby refresh failed: %s", e)
+            self.backend.lobby, self._show_all, lambda e: log.warning("lobby refresh failed: %s", e)
         )
 
     def _show_all(self, result: tuple[LobbySnapshot, list[Any], list[Any]]) -> None:
@@ -774,7 +772,7 @@ class DeskWindow(QMainWindow):
         self.status_label.setText(
             tr(
                 f"{self.settings.display_name}　营业日 {snap.business_date:%Y-%m-%d}　"
-                f"{now:%H:%M}　数据目录 {self.store.data_dir}"
+                f"{now:%H:%M}　{self.backend.where}"
             )
         )
 
@@ -782,10 +780,11 @@ class DeskWindow(QMainWindow):
 
     def refer(self) -> None:
         """Refer a customer (the last ticket by default) to a customer manager; print the slip."""
-        from lobby_app.store import referrals
+        self.worker.submit(self.backend.managers, self._refer_to, self._show_error)
+
+    def _refer_to(self, managers: list[dict[str, Any]]) -> None:
         from lobby_app.ui.teller import ReferDialog
 
-        managers = referrals.managers(self.store)
         if not managers:
             self._show_error(LobbyError("no_managers", tr("网点没有在岗的客户经理，无法转介")))
             return
@@ -794,20 +793,16 @@ class DeskWindow(QMainWindow):
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         args = dlg.args()
-        store, actor = self.store, self.actor
+        backend, actor = self.backend, self.actor
 
         def work() -> dict[str, Any]:
-            from lobby_app.lobby import print_slip
-
-            ref = referrals.refer(
-                store,
-                ticket_number=args["ticket"],
-                to_staff=args["to"],
+            return backend.refer(
+                ticket=args["ticket"],
+                to=args["to"],
                 need=args["need"],
                 note=args["note"],
                 actor=actor,
             )
-            return {**ref, "print": print_slip(store, ref).as_json()}
 
         self.worker.submit(work, self._referred, self._show_error)
 
@@ -838,21 +833,30 @@ class DeskWindow(QMainWindow):
             self._hub_refresh.start()  # many pushes in a burst make one reload
         elif name == "referral":
             ref = msg.get("data", {})
-            if ref.get("status") == "new" and ref.get("referrer") != self.actor:
+            # The desk that is the hub prints the slips of the tellers' referrals; a second
+            # desk elsewhere prints only its own.
+            mine = ref.get("referrer") == self.actor
+            if ref.get("status") == "new" and not mine and not self.backend.remote:
                 self._print_arrived_slip(ref)
             else:
                 self.refresh_lobby()
 
     def _print_arrived_slip(self, ref: dict[str, Any]) -> None:
-        store = self.store
-
-        def work() -> dict[str, Any]:
-            from lobby_app.lobby import print_slip
-
-            return {**ref, "print": print_slip(store, ref).as_json()}
-
-        self.worker.submit(work, self._say_slip, self._show_error)
+        backend = self.backend
+        self.worker.submit(lambda: backend.print_slip(ref), self._say_slip, self._show_error)
         self.refresh_lobby()
+
+    def _set_settings(self, st: BranchSettings) -> None:
+        self.settings = st
+        self.setWindowTitle(tr(f"网点厅堂管理 · 大堂经理工作台 — {st.display_name}"))
+
+    def _on_link_state(self, up: bool, why: str) -> None:
+        """A desk on another PC: say at once when the hub is lost; reload when it is back."""
+        self.set_hub_state(why if up else tr(f"{why}　取号暂不可用，恢复后自动刷新"), error=not up)
+        if up:
+            self.worker.submit(self.backend.settings, self._set_settings, self._show_error)
+            self.worker.submit(self.backend.business_types, self._set_businesses, self._show_error)
+            self.refresh_lobby()
 
     def set_hub_state(self, text: str, *, error: bool = False) -> None:
         self.hub_label.setStyleSheet(ERROR_STYLE if error else "color: #555;")
@@ -863,12 +867,22 @@ class DeskWindow(QMainWindow):
     def open_print_settings(self) -> None:
         from lobby_app.ui.print_settings import PrintSettingsDialog
 
+        if self.store is None:
+            QMessageBox.information(
+                self,
+                tr("打印设置"),
+                tr("本机通过网点主机工作，打印设置在网点主机(大堂经理工作台)上修改。"),
+            )
+            return
         dlg = PrintSettingsDialog(self.store, self.settings, self)
         if dlg.exec():
             self.settings = commands.settings(self.store)
 
     def closeEvent(self, event: object) -> None:
         self._refresh_timer.stop()
+        self._hub_refresh.stop()
+        if self.link is not None:
+            self.link.close()  # ends any wait for the hub on the worker
         self.worker.shutdown()
         super().closeEvent(event)  # type: ignore[arg-type]
 

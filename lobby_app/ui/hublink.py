@@ -12,7 +12,8 @@ import itertools
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
+from concurrent.futures import TimeoutError as FuturesTimeout
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -63,6 +64,8 @@ class HubLink(QObject):
         self._callbacks: dict[int, tuple[Done | None, Failed | None]] = {}
         self._reply.connect(self._deliver)
         self._runner: Future[None] | None = None
+        self._calls: set[Future[Any]] = set()  # blocking calls from worker threads
+        self._closed = False
 
     @property
     def welcome(self) -> dict[str, Any]:
@@ -108,6 +111,25 @@ class HubLink(QObject):
 
         fut.add_done_callback(done)
 
+    def call(self, command: str, args: dict[str, Any] | None = None) -> Any:
+        """Send a command and wait for the answer: for worker threads, never the Qt thread.
+        Raises the hub's refusal as a LobbyError; waits across a reconnection, then times out
+        with a clear message."""
+        if threading.current_thread() is threading.main_thread():
+            raise RuntimeError("HubLink.call blocks; use request() on the Qt thread")
+        if self._closed:
+            raise LobbyError("hub_closed", tr("本窗口已关闭与网点主机的连接"))
+        fut = asyncio.run_coroutine_threadsafe(
+            self._client.request(command, **(args or {})), self._loop
+        )
+        self._calls.add(fut)
+        try:
+            return fut.result(self._client.request_timeout_s + 5)
+        except (CancelledError, FuturesTimeout):
+            raise LobbyError("hub_timeout", tr("网点主机没有及时应答，请稍后重试")) from None
+        finally:
+            self._calls.discard(fut)
+
     def _deliver(self, job: int, result: object, error: object) -> None:
         on_done, on_error = self._callbacks.pop(job, (None, None))
         if isinstance(error, LobbyError):
@@ -119,6 +141,9 @@ class HubLink(QObject):
             on_done(result)
 
     def close(self) -> None:
+        self._closed = True
+        for fut in list(self._calls):
+            fut.cancel()  # a worker waiting on the hub gets its answer now: closed
         if not self._thread.is_alive():
             if not self._loop.is_closed():
                 self._loop.close()

@@ -287,8 +287,9 @@ class TellerWindow(QWidget):
         self.marketing.setText(tr(f"一句话营销：{sentence}"))
         self.marketing.setVisible(bool(sentence))
         self.popup.show()
-        self.raise_()
-        self.activateWindow()
+        if QApplication.platformName() != "offscreen":  # no window stack to raise in there
+            self.raise_()
+            self.activateWindow()
         QApplication.alert(self, 3000)
         self.repaint()  # painted now, so the teller sees it at once
         self.popped.emit(card)

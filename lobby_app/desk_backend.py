@@ -1,0 +1,197 @@
+"""What the lobby desk does, wherever the store is.
+
+The desk window calls these on its worker thread (they block). ``LocalDesk`` works on the
+store in this PC (the desk that is also the hub); ``RemoteDesk`` sends the same commands to
+the branch hub over the LAN, for a second greeting desk. Both hand back the same values, so
+the window cannot tell them apart; the ticket and slip print on this PC's printer either way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Protocol
+
+from lobby_app.core.business import BusinessType, Category
+from lobby_app.core.zones import Zone
+from lobby_app.lobby import PrintOutcome, deliver_slip, deliver_ticket, print_slip, print_ticket
+from lobby_app.store import commands
+from lobby_app.store.commands import IssueRequest
+from lobby_app.store.db import Store
+from lobby_app.store.referrals import CustomerBrief, ReferralView
+from lobby_app.store.setup import BranchSettings
+from lobby_app.store.teller import CounterState
+from lobby_app.store.views import CustomerView, IssuedTicket, LobbySnapshot
+
+log = logging.getLogger(__name__)
+
+LobbyView = tuple[LobbySnapshot, list[CounterState], list[ReferralView]]
+
+
+class DeskBackend(Protocol):
+    remote: bool
+
+    @property
+    def where(self) -> str:
+        """Where the branch's data is, for the status bar."""
+        ...
+
+    def settings(self) -> BranchSettings: ...
+    def business_types(self) -> list[BusinessType]: ...
+    def lookup(self, text: str) -> list[CustomerView]: ...
+    def customer(self, customer_id: str, *, actor: str) -> CustomerView: ...
+    def issue(self, req: IssueRequest) -> tuple[IssuedTicket, PrintOutcome]: ...
+    def reprint(self, issued: IssuedTicket, *, actor: str) -> PrintOutcome: ...
+    def lobby(self) -> LobbyView: ...
+    def managers(self) -> list[dict[str, Any]]: ...
+    def refer(
+        self, *, ticket: str, to: str, need: str, note: str, actor: str
+    ) -> dict[str, Any]: ...
+    def print_slip(self, referral: dict[str, Any]) -> dict[str, Any]: ...
+
+
+class LocalDesk:
+    """The desk on the PC that holds the store."""
+
+    remote = False
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @property
+    def where(self) -> str:
+        return f"数据目录 {self.store.data_dir}"
+
+    def settings(self) -> BranchSettings:
+        return commands.settings(self.store)
+
+    def business_types(self) -> list[BusinessType]:
+        return commands.business_types(self.store)
+
+    def lookup(self, text: str) -> list[CustomerView]:
+        return commands.lookup_customers(self.store, text)
+
+    def customer(self, customer_id: str, *, actor: str) -> CustomerView:
+        return commands.customer_detail(self.store, customer_id, actor=actor)
+
+    def issue(self, req: IssueRequest) -> tuple[IssuedTicket, PrintOutcome]:
+        issued = commands.issue_ticket(self.store, req)
+        return issued, print_ticket(self.store, issued, actor=req.actor)
+
+    def reprint(self, issued: IssuedTicket, *, actor: str) -> PrintOutcome:
+        return print_ticket(self.store, issued, actor=actor)
+
+    def lobby(self) -> LobbyView:
+        from lobby_app.store import referrals, teller
+
+        return (
+            commands.lobby_snapshot(self.store),
+            teller.counters_view(self.store),
+            referrals.inbox(self.store, open_only=False, limit=100),
+        )
+
+    def managers(self) -> list[dict[str, Any]]:
+        from lobby_app.store import referrals
+
+        return referrals.managers(self.store)
+
+    def refer(self, *, ticket: str, to: str, need: str, note: str, actor: str) -> dict[str, Any]:
+        from lobby_app.store import referrals
+
+        ref = referrals.refer(
+            self.store, ticket_number=ticket, to_staff=to, need=need, note=note, actor=actor
+        )
+        return self.print_slip(ref)
+
+    def print_slip(self, referral: dict[str, Any]) -> dict[str, Any]:
+        return {**referral, "print": print_slip(self.store, referral).as_json()}
+
+
+Call = Callable[[str, dict[str, Any]], Any]
+
+
+class RemoteDesk:
+    """A desk on another PC: every command goes through the hub (``call`` blocks until the
+    hub answers, across a reconnection); tickets and slips print here."""
+
+    remote = True
+
+    def __init__(self, call: Call, url: str, data_dir: Path) -> None:
+        self.call = call
+        self.url = url
+        self.data_dir = data_dir
+        self._settings: BranchSettings | None = None
+
+    @property
+    def where(self) -> str:
+        return f"网点主机 {self.url}"
+
+    def settings(self) -> BranchSettings:
+        self._settings = BranchSettings(**self.call("branch", {}))
+        return self._settings
+
+    def _st(self) -> BranchSettings:
+        return self._settings or self.settings()
+
+    def business_types(self) -> list[BusinessType]:
+        return [
+            BusinessType(
+                code=b["code"],
+                name=b["name"],
+                category=Category(b["category"]),
+                zone=Zone(b["zone"]),
+                service_minutes=b["service_minutes"],
+                counter_zone=Zone(b["counter_zone"]) if b["counter_zone"] else None,
+                sort_order=b["sort_order"],
+            )
+            for b in self.call("business_types", {})
+        ]
+
+    def lookup(self, text: str) -> list[CustomerView]:
+        return [CustomerView.from_json(c) for c in self.call("lookup", {"query": text})]
+
+    def customer(self, customer_id: str, *, actor: str) -> CustomerView:
+        return CustomerView.from_json(self.call("customer", {"customer_id": customer_id}))
+
+    def issue(self, req: IssueRequest) -> tuple[IssuedTicket, PrintOutcome]:
+        args = {k: v for k, v in asdict(req).items() if k not in ("actor", "business_code")}
+        args["business"] = req.business_code
+        args["needs"] = list(req.needs)
+        args["zone"] = req.zone.value if req.zone else None
+        args["priority"] = req.priority.value if req.priority else None
+        issued = IssuedTicket.from_json(self.call("issue_ticket", args))
+        return issued, self.reprint(issued, actor=req.actor)
+
+    def reprint(self, issued: IssuedTicket, *, actor: str) -> PrintOutcome:
+        def record(ok: bool, detail: str) -> None:
+            try:
+                self.call("record_print", {"ticket_id": issued.id, "ok": ok, "detail": detail})
+            except Exception as exc:  # the paper matters more than the record of it
+                log.warning("print result not recorded at the hub: %s", exc)
+
+        return deliver_ticket(issued, self._st(), self.data_dir, record=record)
+
+    def lobby(self) -> LobbyView:
+        snap = LobbySnapshot.from_json(self.call("lobby", {}))
+        counters = [CounterState(**c) for c in self.call("counters", {})]
+        refs = [_referral(r) for r in self.call("referrals", {"closed": True})]
+        return snap, counters, refs
+
+    def managers(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self.call("managers", {})
+        return result
+
+    def refer(self, *, ticket: str, to: str, need: str, note: str, actor: str) -> dict[str, Any]:
+        ref = self.call("refer", {"ticket": ticket, "to": to, "need": need, "note": note})
+        return self.print_slip(ref)
+
+    def print_slip(self, referral: dict[str, Any]) -> dict[str, Any]:
+        outcome = deliver_slip(referral, self._st(), self.data_dir)
+        return {**referral, "print": outcome.as_json()}
+
+
+def _referral(d: dict[str, Any]) -> ReferralView:
+    cust = d.get("customer")
+    return ReferralView(**{**d, "customer": CustomerBrief(**cust) if cust else None})
