@@ -94,7 +94,7 @@ class DeskWindow(QMainWindow):
         self._shown_seq = 0
         self._pick_when_found = False
         self._issuing = False
-        self.setWindowTitle(tr(f"网点厅堂管理 · 大堂经理工作台 — {self.settings.display_name}"))
+        self.setWindowTitle(tr(f"大堂经理工作台 · {self.settings.display_name}"))
         self._build()
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self._run_search)
@@ -848,7 +848,7 @@ class DeskWindow(QMainWindow):
 
     def _set_settings(self, st: BranchSettings) -> None:
         self.settings = st
-        self.setWindowTitle(tr(f"网点厅堂管理 · 大堂经理工作台 — {st.display_name}"))
+        self.setWindowTitle(tr(f"大堂经理工作台 · {st.display_name}"))
 
     def _on_link_state(self, up: bool, why: str) -> None:
         """A desk on another PC: say at once when the hub is lost; reload when it is back."""

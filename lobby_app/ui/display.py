@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from PySide6.QtCore import QLocale, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from lobby_app.core.i18n import tr
@@ -166,8 +166,8 @@ class DisplayWindow(QWidget):
         self.latest = QLabel(tr("欢迎光临"))
         self.latest.setFont(self._font(88, True))
         self.latest.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.latest.setStyleSheet("color: #ffd166; padding: 30px;")
-        self.latest.setWordWrap(True)
+        self.latest.setStyleSheet("color: #ffd166; padding: 20px;")
+        self.latest.setMinimumWidth(200)
         root.addWidget(self.latest, 3)
 
         body = QHBoxLayout()
@@ -206,6 +206,26 @@ class DisplayWindow(QWidget):
         self.footer.setAlignment(Qt.AlignmentFlag.AlignCenter)
         root.addWidget(self.footer)
 
+    def _fit_latest(self) -> None:
+        """The call stays on one line, as large as the screen allows (88 pt at most)."""
+        room = self.latest.contentsRect()
+        width, height = room.width() - 40, room.height() - 40
+        if width <= 0 or height <= 0:
+            return
+        size = 88.0
+        while size > 20:
+            metrics = QFontMetrics(self._font(size, True))
+            box = metrics.size(0, self.latest.text())
+            if box.width() <= width and box.height() <= height:
+                break
+            size -= 4
+        if abs(self.latest.font().pointSizeF() - size) > 0.1:
+            self.latest.setFont(self._font(size, True))
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._fit_latest()
+
     def _tick(self) -> None:
         self.clock.setText(datetime.now(self._tz).strftime("%Y-%m-%d  %H:%M:%S"))
 
@@ -227,6 +247,7 @@ class DisplayWindow(QWidget):
     def show_call(self, number: str, window: int) -> None:
         self.calls.appendleft((number, window))
         self.latest.setText(call_text(number, window))
+        self._fit_latest()
         earlier = list(self.calls)[1:]
         for lab, call in zip(self.recent_labels, earlier + [None] * RECENT, strict=False):
             lab.setText(tr(f"{call[0]} 号 → {call[1]} 号窗口") if call else "")

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import html
 import logging
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
@@ -146,6 +148,14 @@ class ManagerWindow(QWidget):
         keep = select or (self.selected() or {}).get("referral_no")
         self.link.request("referrals", {}, lambda items: self._show(items, keep), self._failed)
 
+    def _local_time(self, iso: str) -> str:
+        """HH:MM in the branch's time zone (the hub sends UTC)."""
+        tz_name = str(self.link.welcome.get("lobby", {}).get("timezone") or "Asia/Shanghai")
+        try:
+            return datetime.fromisoformat(iso).astimezone(ZoneInfo(tz_name)).strftime("%H:%M")
+        except (ValueError, ZoneInfoNotFoundError):
+            return iso[11:16]
+
     def _show(self, items: list[dict[str, Any]], keep: str | None) -> None:
         self.items = items
         self.table.setRowCount(len(items))
@@ -157,7 +167,7 @@ class ManagerWindow(QWidget):
             cells = (
                 ref["referral_no"],
                 ref["status_label"],
-                ref["created_at"][11:16],
+                self._local_time(ref["created_at"]),
                 ref.get("ticket_number", ""),
                 who,
                 ref["need_label"],

@@ -141,6 +141,7 @@ class TellerWindow(QWidget):
         )
         for w in (self.who, self.flags, self.detail, self.marketing):
             pl.addWidget(w)
+        pl.addStretch(1)  # the card reads from the top; spare room goes below it
         self.popup.hide()
         root.addWidget(self.popup, 1)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtTextToSpeech import QTextToSpeech
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
@@ -53,6 +54,14 @@ def test_call_is_shown_spoken_and_free_of_personal_data(
         result = teller.call_next(demo_store, 4)
         hub.changed("call_next", result.as_json()).result(5)
     assert w.latest.text() == "请 V001 号 到 4 号窗口"
+    # the call stays on one line and fits the screen, also on a small TV resolution
+    for width, height in ((1280, 720), (800, 450)):
+        w.resize(width, height)
+        qtbot.waitUntil(lambda width=width: w.width() == width, timeout=5_000)
+        drawn = QFontMetrics(w.latest.font()).size(0, w.latest.text())
+        assert drawn.width() <= w.latest.contentsRect().width()
+        assert drawn.height() < 2 * QFontMetrics(w.latest.font()).height()
+    w.resize(1280, 720)
     assert said.args[0] == spoken("V001", 4) and "零 零 一" in said.args[0]
     assert chimes == ["ding"]
     assert w.announcer.speech is not None
