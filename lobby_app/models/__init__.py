@@ -3,6 +3,7 @@
 from lobby_app.models.base import Base
 from lobby_app.models.branch import BusinessTypeRow, Counter, Setting, Staff
 from lobby_app.models.customer import AuditEvent, Customer
+from lobby_app.models.dayclose import CounterEvent, DayClose
 from lobby_app.models.referral import MarketingRule, Referral, ReferralCredit
 from lobby_app.models.ticket import CommandLog, NumberCounter, Ticket, TicketEvent, TicketNeed
 
@@ -12,7 +13,9 @@ __all__ = [
     "BusinessTypeRow",
     "CommandLog",
     "Counter",
+    "CounterEvent",
     "Customer",
+    "DayClose",
     "MarketingRule",
     "NumberCounter",
     "Referral",

@@ -42,16 +42,22 @@ class Ticket(Base):
     green_channel: Mapped[bool] = mapped_column(Boolean, default=False)
     greeting_note: Mapped[str] = mapped_column(Text, default="")
     needs_note: Mapped[str] = mapped_column(Text, default="")
-    # waiting -> called -> serving -> done; or no_show / left
+    # waiting -> called -> serving -> done; or no_show; the day close may settle a ticket
+    # as done, not_served or left
     status: Mapped[str] = mapped_column(String(16), default="waiting")
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     called_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # the first call ends the wait; a transfer or a call back calls again later
+    first_called_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     window_no: Mapped[int | None] = mapped_column(Integer)
     # set by a transfer to a particular window: only that window calls the ticket
     assigned_window: Mapped[int | None] = mapped_column(Integer)
     recalls: Mapped[int] = mapped_column(Integer, default=0)
+    served_by: Mapped[str] = mapped_column(String(32), default="")  # the teller who called it
+    rating: Mapped[int | None] = mapped_column(Integer)  # evaluation pad, 1 (poor) to 5
+    settle_reason: Mapped[str] = mapped_column(String(200), default="")  # set by the day close
     issued_by: Mapped[str] = mapped_column(String(40), default="")
     ahead_at_issue: Mapped[int] = mapped_column(Integer, default=0)
     estimated_wait_min: Mapped[int] = mapped_column(Integer, default=0)
@@ -66,6 +72,7 @@ class Ticket(Base):
         UniqueConstraint("business_date", "number", name="uq_ticket_business_date_number"),
         Index("ix_ticket_day_status_zone", "business_date", "status", "zone"),
         Index("ix_ticket_customer_issued", "customer_id", "issued_at"),
+        Index("ix_ticket_business_date_window_no", "business_date", "window_no"),
     )
 
 

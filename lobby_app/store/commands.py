@@ -45,6 +45,7 @@ from lobby_app.models import (
     TicketNeed,
 )
 from lobby_app.models.base import utcnow
+from lobby_app.store.closed import ensure_open
 from lobby_app.store.db import Store
 from lobby_app.store.setup import BranchSettings, business_from_row, load_settings
 from lobby_app.store.views import (
@@ -376,6 +377,7 @@ def issue_ticket(
                     )
                 return _issued_view(s, first)
         st = load_settings(s)
+        ensure_open(s, st.business_date(now))
         row = s.get(BusinessTypeRow, req.business_code)
         if row is not None and row.active:
             btype = business_from_row(row)

@@ -20,8 +20,16 @@ from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
 from lobby_app.core.queue import Waiting, green_streak, pick_for_window
 from lobby_app.core.zones import Zone
-from lobby_app.models import BusinessTypeRow, CommandLog, Counter, Ticket, TicketEvent
+from lobby_app.models import (
+    BusinessTypeRow,
+    CommandLog,
+    Counter,
+    CounterEvent,
+    Ticket,
+    TicketEvent,
+)
 from lobby_app.models.base import utcnow
+from lobby_app.store.closed import ensure_open
 from lobby_app.store.db import Store
 from lobby_app.store.setup import load_settings
 
@@ -216,6 +224,8 @@ def call_next(
         t = s.get(Ticket, pick.ticket_id)
         assert t is not None
         t.status, t.called_at, t.window_no = "called", now, window
+        t.first_called_at = t.first_called_at or now
+        t.served_by = actor
         _event(s, t, "called", now, actor, window=window)
         return _ticket_view(s, t, window)
 
@@ -323,6 +333,7 @@ def call_back(
     def act(s: Session) -> WindowTicket:
         _counter(s, window)
         bdate = load_settings(s).business_date(now)
+        ensure_open(s, bdate)
         t = s.scalar(
             select(Ticket).where(Ticket.business_date == bdate, Ticket.number == number.upper())
         )
@@ -334,6 +345,7 @@ def call_back(
                 "window_busy", tr(f"{window} 号窗口正在办理 {previous.number}，请先完成")
             )
         t.status, t.called_at, t.window_no = "called", now, window
+        t.served_by = actor
         t.recalls += 1
         _event(s, t, "called_back", now, actor, window=window)
         return _ticket_view(s, t, window)
@@ -392,12 +404,53 @@ def transfer(
     return _once(store, "transfer", request_id, act)
 
 
-def set_window_open(store: Store, window: int, is_open: bool, *, actor: str = "") -> bool:
+def set_window_open(
+    store: Store, window: int, is_open: bool, *, actor: str = "", now: datetime | None = None
+) -> bool:
     """Open or pause a window for service. Pausing does not touch the customer at it."""
+    now = now or utcnow()
     with store.write() as s:
         counter = _counter(s, window, must_be_open=False)
+        if counter.is_open != is_open:
+            s.add(CounterEvent(window_no=window, is_open=is_open, actor=actor, at=now))
         counter.is_open = is_open
         return is_open
+
+
+def rate(
+    store: Store,
+    window: int,
+    score: int,
+    *,
+    request_id: str | None = None,
+    now: datetime | None = None,
+) -> WindowTicket:
+    """The evaluation pad's rating (1 poor .. 5 very satisfied) for the customer at the window,
+    or the one it finished last."""
+    if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+        raise LobbyError("bad_rating", tr("评价应为 1 到 5 的整数"), field="score")
+    now = now or utcnow()
+
+    def act(s: Session) -> WindowTicket:
+        _counter(s, window, must_be_open=False)
+        bdate = load_settings(s).business_date(now)
+        t = _current(s, window) or s.scalar(
+            select(Ticket)
+            .where(
+                Ticket.business_date == bdate,
+                Ticket.window_no == window,
+                Ticket.status == "done",
+            )
+            .order_by(Ticket.finished_at.desc())
+            .limit(1)
+        )
+        if t is None:
+            raise LobbyError("no_customer", tr(f"{window} 号窗口今天还没有办理过客户，无法评价"))
+        t.rating = score
+        _event(s, t, "rated", now, "", window=window, score=score)
+        return _ticket_view(s, t, window)
+
+    return _once(store, "rate", request_id, act)
 
 
 @dataclass(frozen=True)
