@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date as date_cls
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +60,59 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", parents=[common], help=tr("建立示范网点(可重复运行)"))
     p.add_argument("--customers", type=int, default=2000)
+    p.add_argument(
+        "--simulate-day",
+        action="store_true",
+        help=tr("再模拟一个完整营业日(取号、叫号、转介、评价)，用于日终和汇总表演示"),
+    )
+    p.add_argument("--date", help=tr("模拟哪一天(默认昨天；YYYY-MM-DD / yesterday / today)"))
+    p.add_argument("--visits", type=int, default=260, help=tr("模拟的到店人数"))
+    p.add_argument("--seed", type=int, default=1, help=tr("随机种子(相同种子得到相同的一天)"))
     p.set_defaults(handler=cmd_demo)
+
+    p = sub.add_parser("close-day", parents=[common], help=tr("日终：结算未办结的票，冻结当日数字"))
+    p.add_argument("--date", help=tr("营业日(默认今天；YYYY-MM-DD / yesterday / today)"))
+    p.add_argument("--reason", default="", help=tr("说明(结算原因；更正时必填)"))
+    p.add_argument("--actor", help=tr("操作人工号(大堂经理或网点负责人；或环境变量 LOBBY_STAFF)"))
+    p.add_argument(
+        "--waiting",
+        choices=("left", "not_served", "done"),
+        default="left",
+        help=tr(
+            "仍在柜台区等候的客户按何结算：left 离开未办理(默认) / not_served 未能办理 / done 已办理"
+        ),
+    )
+    p.add_argument(
+        "--self-service",
+        choices=("done", "left"),
+        default="done",
+        help=tr("自助区未叫号的客户：done 已在自助设备办理(默认) / left 离开"),
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help=tr("还有窗口在办理也日终(办理中按已办理、已叫未到按过号)"),
+    )
+    p.add_argument(
+        "--correct",
+        action="store_true",
+        help=tr("对已日终的一天按现有数据记录更正版本(需 --reason)"),
+    )
+    p.set_defaults(handler=cmd_close_day)
+
+    p = sub.add_parser("reopen-day", parents=[common], help=tr("撤销误操作的日终(网点负责人)"))
+    p.add_argument("--date", required=True)
+    p.add_argument("--reason", required=True)
+    p.add_argument("--actor", help=tr("网点负责人工号(或环境变量 LOBBY_STAFF)"))
+    p.set_defaults(handler=cmd_reopen_day)
+
+    p = sub.add_parser("report", parents=[common], help=tr("营业日终汇总表(或一段时间的汇总)"))
+    p.add_argument("--date", required=True, help=tr("营业日，或期间的第一天"))
+    p.add_argument("--to", help=tr("期间的最后一天(周报、月报)"))
+    p.add_argument("--pdf", type=Path, help=tr("汇总表 PDF 保存到此文件"))
+    p.add_argument("--print", action="store_true", dest="send_to_printer", help=tr("送网点打印机"))
+    p.add_argument("--actor", help=tr("制表人工号(默认：日终操作人)"))
+    p.set_defaults(handler=cmd_report)
 
     p = sub.add_parser("import-customers", parents=[common], help=tr("从 CSV 导入客户名录"))
     p.add_argument("file", type=Path)
@@ -195,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("transfer", tr("把当前客户转到其他区域或窗口")),
         ("call-back", tr("再叫一位过号的客户")),
         ("window", tr("开窗或暂停窗口服务")),
+        ("rate", tr("记录评价器的服务评价(1-5分)")),
     ):
         p = sub.add_parser(name, parents=[common], help=help_text)
         p.add_argument("--window", type=int, required=True, help=tr("窗口号"))
@@ -207,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--ticket", required=True, help=tr("过号的票号，如 A012"))
         if name == "window":
             p.add_argument("state", choices=("open", "close"))
+        if name == "rate":
+            p.add_argument("--score", type=int, required=True, help=tr("1 很不满意 … 5 非常满意"))
         p.set_defaults(handler=cmd_teller, teller_command=name)
     return parser
 
@@ -263,15 +320,155 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     store = _store(args)
     report = seed_demo(store, customers=args.customers)
+    doc: dict[str, Any] = report.as_json()
+    text = tr(
+        f"示范网点已就绪：客户 {report.customers_total} 位(本次新增 {report.customers_created})，"
+        f"员工新增 {report.staff}，窗口新增 {report.counters}。数据目录：{store.data_dir}"
+    )
+    if args.simulate_day:
+        sim = cmd_simulate(args, store)
+        doc["simulated_day"] = sim
+        day = sim["business_date"]
+        text += tr(
+            f"\n已模拟 {day} 营业日：取号 {sim['issued']}，办理 {sim['served']}，过号 {sim['no_show']}，"
+            f"转介 {sim['referrals']}(成交 {sim['sold']})，评价 {sim['ratings']}，"
+            f"收门时仍在等候 {sim['left_waiting']}。"
+            f"\n下一步：lobby-app close-day --date {day} --actor L01"
+            f"\n　　　　lobby-app report --date {day} --pdf summary.pdf"
+        )
+    _emit(args, doc, text)
+    return 0
+
+
+def parse_day(value: str | None, today: date_cls, field: str = "date") -> date_cls:
+    """YYYY-MM-DD, or today / yesterday (今天 / 昨天)."""
+    if value is None or value.strip().lower() in ("today", "今天"):
+        return today
+    v = value.strip().lower()
+    if v in ("yesterday", "昨天"):
+        return today - timedelta(days=1)
+    try:
+        return date_cls.fromisoformat(v)
+    except ValueError:
+        raise LobbyError(
+            "bad_date",
+            tr(f"日期“{value}”格式不对，请写成 2026-11-20，或 today / yesterday"),
+            field=field,
+        ) from None
+
+
+def _today(store: Any) -> date_cls:
+    from lobby_app.models.base import utcnow
+    from lobby_app.store import commands
+
+    return commands.settings(store).business_date(utcnow())
+
+
+def _staff_arg(args: argparse.Namespace) -> str:
+    import os
+
+    return (getattr(args, "actor", None) or os.environ.get("LOBBY_STAFF", "")).strip()
+
+
+def cmd_simulate(args: argparse.Namespace, store: Any) -> dict[str, Any]:
+    from lobby_app.store.simulate import simulate_day
+
+    day = parse_day(args.date or "yesterday", _today(store))
+    result = simulate_day(store, day, visits=args.visits, seed=args.seed)
+    return result.as_json()
+
+
+def cmd_close_day(args: argparse.Namespace) -> int:
+    from lobby_app.store import dayclose
+
+    store = _store(args)
+    day = parse_day(args.date, _today(store))
+    actor = _staff_arg(args)
+    if args.correct:
+        rec = dayclose.correct_day(store, day, actor=actor, reason=args.reason)
+        _emit(args, rec.as_json(), tr(f"{day} 已记录更正(第 {rec.version} 版)：{rec.reason}"))
+        return 0
+    rec = dayclose.close_day(
+        store,
+        day,
+        actor=actor,
+        reason=args.reason,
+        waiting=args.waiting,
+        self_service=args.self_service,
+        force=args.force,
+    )
+    labels = dayclose.OUTCOME_LABELS
+    settled = "，".join(f"{labels.get(k, k)} {len(v)} 张" for k, v in rec.settled.items())
     _emit(
         args,
-        report.as_json(),
-        tr(
-            f"示范网点已就绪：客户 {report.customers_total} 位(本次新增 {report.customers_created})，"
-            f"员工新增 {report.staff}，窗口新增 {report.counters}。数据目录：{store.data_dir}"
-        ),
+        rec.as_json(),
+        tr(f"{day} 已日终（{rec.actor_name}）。")
+        + (tr(f"结算未办结的票：{settled}。") if settled else tr("没有未办结的票。"))
+        + tr(f"\n打印汇总表：lobby-app report --date {day} --print"),
     )
     return 0
+
+
+def cmd_reopen_day(args: argparse.Namespace) -> int:
+    from lobby_app.store import dayclose
+
+    store = _store(args)
+    day = parse_day(args.date, _today(store))
+    rec = dayclose.reopen_day(store, day, actor=_staff_arg(args), reason=args.reason)
+    _emit(args, rec.as_json(), tr(f"{day} 的日终已撤销（第 {rec.version} 版记录）：{rec.reason}"))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from lobby_app.lobby import deliver_summary
+    from lobby_app.store import commands, dayclose
+
+    store = _store(args)
+    today = _today(store)
+    start = parse_day(args.date, today)
+    end = parse_day(args.to, today, "to") if args.to else start
+    figures = dayclose.summary(store, start, end)
+    close = figures.get("close") or {}
+    prepared = _staff_name(store, _staff_arg(args)) or close.get("actor_name", "")
+    doc = dict(figures)
+    lines = [
+        tr(
+            f"{figures['branch_name']} {start}{'' if end == start else f' 至 {end}'}："
+            f"取号 {figures['issued']}，办理 {figures['served']}，过号 {figures['no_show']}，"
+            f"平均等候 {figures['wait_avg_min'] if figures['wait_avg_min'] is not None else '—'} 分钟，"
+            f"90% 等候 {figures['wait_p90_min'] if figures['wait_p90_min'] is not None else '—'} 分钟，"
+            f"超过 {figures['wait_target_min']} 分钟 {figures['over_target']} 人，"
+            f"转介 {figures['referrals']['made']} 笔"
+        )
+    ]
+    if args.pdf or args.send_to_printer:
+        outcome = deliver_summary(
+            figures,
+            commands.settings(store),
+            store.data_dir,
+            pdf_path=args.pdf,
+            send_to_printer=args.send_to_printer,
+            prepared_by=prepared,
+        )
+        doc["print"] = outcome.as_json()
+        lines.append(outcome.message)
+        if not outcome.ok:
+            _emit(args, doc, "\n".join(lines))
+            return 1
+    _emit(args, doc, "\n".join(lines))
+    return 0
+
+
+def _staff_name(store: Any, staff_no: str) -> str:
+    if not staff_no:
+        return ""
+    from sqlalchemy import select
+
+    from lobby_app.models import Staff
+
+    with store.read() as s:
+        name = s.scalar(select(Staff.name).where(Staff.staff_no == staff_no))
+    return f"{name}（{staff_no}）" if name else staff_no
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -544,6 +741,7 @@ HUB_COMMANDS = {
     "finish": "finish",
     "no-show": "no_show",
     "transfer": "transfer",
+    "rate": "rate",
 }
 
 
@@ -562,6 +760,8 @@ def _through_hub(args: argparse.Namespace) -> dict[str, Any]:
             )
             if v
         }
+    if command == "rate":
+        extra = {"score": args.score}
     result: dict[str, Any] = _hub_request(args, "teller", args.window, command, extra)
     return result
 
@@ -622,6 +822,8 @@ def cmd_teller(args: argparse.Namespace) -> int:
         )
     elif command == "call-back":
         result = teller.call_back(store, args.window, args.ticket, **kw)
+    elif command == "rate":
+        result = teller.rate(store, args.window, args.score, request_id=args.request_id)
     else:
         fn = {
             "call": teller.call_next,
@@ -644,6 +846,7 @@ def _say_teller(args: argparse.Namespace, command: str, doc: dict[str, Any]) -> 
         "finish": tr(f"{number} 办理完成"),
         "no-show": tr(f"{number} 已过号"),
         "transfer": tr(f"{number} 已转到 {zone}"),
+        "rate": tr(f"{number} 的服务评价已记录"),
     }[command]
     _emit(args, doc, said)
     return 0

@@ -216,3 +216,52 @@ def deliver_slip(
     except OSError as exc:
         msg = tr(f"转介单文件无法写入（{exc.strerror or exc}）。转介已记录，可稍后重打。")
         return PrintOutcome(False, None, msg, "pdf_unwritable")
+
+
+def deliver_summary(
+    figures: dict[str, Any],
+    st: BranchSettings,
+    data_dir: Path,
+    *,
+    pdf_path: Path | None = None,
+    send_to_printer: bool = False,
+    prepared_by: str = "",
+) -> PrintOutcome:
+    """Render the end-of-day summary (A4) to a file and/or the branch's printer. With neither
+    given it goes to ``<data dir>/reports``."""
+    from lobby_app.printing.summary import write_summary_pdf  # platypus: only when asked
+
+    period = (
+        figures["from"]
+        if figures["from"] == figures["to"]
+        else f"{figures['from']}_{figures['to']}"
+    )
+    name = f"summary-{period}.pdf"
+    try:
+        if pdf_path is None and not send_to_printer:
+            pdf_path = data_dir / "reports" / name
+        if pdf_path is not None:
+            out = write_summary_pdf(figures, pdf_path, prepared_by=prepared_by)
+            if not send_to_printer:
+                return PrintOutcome(True, out, tr(f"汇总表已保存到 {out}"))
+        target = target_for(st, data_dir)
+        if target.kind == "folder":
+            target = PrintTarget(kind="folder", folder=data_dir / "reports")
+        with tempfile.TemporaryDirectory(prefix="lobby-summary-") as tmp:
+            pdf = write_summary_pdf(figures, Path(tmp) / name, prepared_by=prepared_by)
+            where = dispatch_pdf(pdf, target, media_mm=(210, 297), timeout_s=30.0)
+        msg = {
+            "folder": tr(f"汇总表已保存到 {where}"),
+            "printer": tr(f"汇总表已发送到打印机 {target.printer}"),
+            "none": tr("本机未设置打印，汇总表没有打印"),
+        }[target.kind]
+        return PrintOutcome(
+            True, pdf_path or (Path(where) if target.kind == "folder" else None), msg
+        )
+    except PrintError as exc:
+        return PrintOutcome(False, pdf_path, exc.message_zh, exc.code)
+    except FontMissingError as exc:
+        return PrintOutcome(False, None, str(exc), "font_missing")
+    except OSError as exc:
+        msg = tr(f"汇总表文件无法写入（{exc.strerror or exc}）。请检查磁盘空间或换一个保存位置。")
+        return PrintOutcome(False, None, msg, "pdf_unwritable")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Any
 
 from lobby_app.core.business import parse_priority
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
 from lobby_app.core.zones import parse_zone
-from lobby_app.store import commands, referrals, teller
+from lobby_app.models.base import utcnow
+from lobby_app.store import commands, dayclose, referrals, teller
 from lobby_app.store.db import Store
 from lobby_app.store.views import LobbySnapshot
 
@@ -93,6 +95,40 @@ def _call_back(store: Store, st: Station, a: dict[str, Any], rid: str) -> object
     ).as_json()
     result["card"] = referrals.ticket_card(store, str(result["ticket_id"]))
     return result
+
+
+def _rate(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
+    score = a.get("score")
+    if not isinstance(score, int) or isinstance(score, bool):
+        raise LobbyError("bad_args", tr("score 应为 1 到 5 的整数"), field="score")
+    return teller.rate(store, _window(st, a), score, request_id=rid).as_json()
+
+
+def _day_arg(a: dict[str, Any], key: str) -> date | None:
+    value = a.get(key)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise LobbyError("bad_args", tr(f"{key} 应为日期，如 2026-11-20"), field=key) from None
+
+
+def _report(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
+    start = _day_arg(a, "date") or commands.settings(store).business_date(utcnow())
+    return dayclose.summary(store, start, _day_arg(a, "to") or start)
+
+
+def _close_day(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
+    return dayclose.close_day(
+        store,
+        _day_arg(a, "date"),
+        actor=st.staff_no,
+        reason=_str(a, "reason"),
+        waiting=_str(a, "waiting", "left"),
+        self_service=_str(a, "self_service", "done"),
+        force=a.get("force") is True,
+    ).as_json()
 
 
 def _window_open(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
@@ -307,6 +343,9 @@ COMMANDS: dict[str, Command] = {
     "finish": Command(_teller(teller.finish), TELLER, True),
     "no_show": Command(_teller(teller.no_show), TELLER, True),
     "transfer": Command(_transfer, TELLER, True),
+    "rate": Command(_rate, TELLER, False),
+    "report": Command(_report, DESK, False),
+    "close_day": Command(_close_day, DESK, True),
 }
 
 # Commands that announce themselves to every station (and the display) with a public event.

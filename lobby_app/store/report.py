@@ -271,7 +271,14 @@ def compute(s: Session, start: date, end: date, *, now: datetime) -> dict[str, A
         "wait_target_min": target,
         "first_issue": _local_hm(min((t.issued_at for t in tickets), default=None), tz),
         "last_finish": _local_hm(
-            max((t.finished_at for t in tickets if t.finished_at and t.window_no), default=None),
+            max(
+                (
+                    t.finished_at
+                    for t in tickets
+                    if t.status == "done" and t.finished_at and t.window_no
+                ),
+                default=None,
+            ),
             tz,
         ),
     }

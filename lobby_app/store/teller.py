@@ -312,6 +312,7 @@ def no_show(
         if t.status != "called":
             raise LobbyError("already_serving", tr(f"{t.number} 已开始办理，不能过号"))
         t.status = "no_show"
+        t.finished_at = now  # the window is free again; a call back clears it
         _event(s, t, "no_show", now, actor, window=window)
         return _ticket_view(s, t, window)
 
@@ -345,6 +346,7 @@ def call_back(
                 "window_busy", tr(f"{window} 号窗口正在办理 {previous.number}，请先完成")
             )
         t.status, t.called_at, t.window_no = "called", now, window
+        t.finished_at = None
         t.served_by = actor
         t.recalls += 1
         _event(s, t, "called_back", now, actor, window=window)
