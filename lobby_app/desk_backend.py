@@ -11,12 +11,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
 from lobby_app.core.business import BusinessType, Category
 from lobby_app.core.zones import Zone
-from lobby_app.lobby import PrintOutcome, deliver_slip, deliver_ticket, print_slip, print_ticket
+from lobby_app.lobby import (
+    PrintOutcome,
+    deliver_slip,
+    deliver_summary,
+    deliver_ticket,
+    print_slip,
+    print_ticket,
+)
 from lobby_app.store import commands
 from lobby_app.store.commands import IssueRequest
 from lobby_app.store.db import Store
@@ -50,6 +58,11 @@ class DeskBackend(Protocol):
         self, *, ticket: str, to: str, need: str, note: str, actor: str
     ) -> dict[str, Any]: ...
     def print_slip(self, referral: dict[str, Any]) -> dict[str, Any]: ...
+    def summary(self, start: date, end: date) -> dict[str, Any]: ...
+    def close_day(self, day: date, *, actor: str, reason: str, force: bool) -> dict[str, Any]: ...
+    def print_summary(
+        self, figures: dict[str, Any], *, pdf_path: Path | None, prepared_by: str
+    ) -> PrintOutcome: ...
 
 
 class LocalDesk:
@@ -107,6 +120,30 @@ class LocalDesk:
 
     def print_slip(self, referral: dict[str, Any]) -> dict[str, Any]:
         return {**referral, "print": print_slip(self.store, referral).as_json()}
+
+    def summary(self, start: date, end: date) -> dict[str, Any]:
+        from lobby_app.store import dayclose
+
+        return dayclose.summary(self.store, start, end)
+
+    def close_day(self, day: date, *, actor: str, reason: str, force: bool) -> dict[str, Any]:
+        from lobby_app.store import dayclose
+
+        return dayclose.close_day(
+            self.store, day, actor=actor, reason=reason, force=force
+        ).as_json()
+
+    def print_summary(
+        self, figures: dict[str, Any], *, pdf_path: Path | None, prepared_by: str
+    ) -> PrintOutcome:
+        return deliver_summary(
+            figures,
+            self.settings(),
+            self.store.data_dir,
+            pdf_path=pdf_path,
+            send_to_printer=pdf_path is None,
+            prepared_by=prepared_by,
+        )
 
 
 Call = Callable[[str, dict[str, Any]], Any]
@@ -190,6 +227,30 @@ class RemoteDesk:
     def print_slip(self, referral: dict[str, Any]) -> dict[str, Any]:
         outcome = deliver_slip(referral, self._st(), self.data_dir)
         return {**referral, "print": outcome.as_json()}
+
+    def summary(self, start: date, end: date) -> dict[str, Any]:
+        result: dict[str, Any] = self.call(
+            "report", {"date": start.isoformat(), "to": end.isoformat()}
+        )
+        return result
+
+    def close_day(self, day: date, *, actor: str, reason: str, force: bool) -> dict[str, Any]:
+        result: dict[str, Any] = self.call(
+            "close_day", {"date": day.isoformat(), "reason": reason, "force": force}
+        )
+        return result
+
+    def print_summary(
+        self, figures: dict[str, Any], *, pdf_path: Path | None, prepared_by: str
+    ) -> PrintOutcome:
+        return deliver_summary(
+            figures,
+            self._st(),
+            self.data_dir,
+            pdf_path=pdf_path,
+            send_to_printer=pdf_path is None,
+            prepared_by=prepared_by,
+        )
 
 
 def _referral(d: dict[str, Any]) -> ReferralView:

@@ -69,18 +69,18 @@ class _Styles:
     def __init__(self, font: str) -> None:
         def st(name: str, size: float, **kw: Any) -> ParagraphStyle:
             return ParagraphStyle(
-                name, fontName=font, fontSize=size, leading=size * 1.35, wordWrap="CJK", **kw
+                name, fontName=font, fontSize=size, leading=size * 1.25, wordWrap="CJK", **kw
             )
 
         self.title = st("title", 17, alignment=TA_CENTER, spaceAfter=2 * mm)
         self.sub = st("sub", 9.5, alignment=TA_CENTER, textColor=colors.HexColor("#333333"))
         self.h = st(
-            "h", 12, spaceBefore=4 * mm, spaceAfter=1.5 * mm, textColor=colors.HexColor("#0b2545")
+            "h", 11.5, spaceBefore=3 * mm, spaceAfter=1.2 * mm, textColor=colors.HexColor("#0b2545")
         )
         self.body = st("body", 9)
         self.small = st("small", 8, textColor=colors.HexColor("#444444"))
-        self.cell = st("cell", 8.5)
-        self.cell_r = st("cell_r", 8.5, alignment=TA_RIGHT)
+        self.cell = st("cell", 7.8)
+        self.cell_r = st("cell_r", 7.8, alignment=TA_RIGHT)
         self.warn = st("warn", 9, textColor=colors.HexColor("#a4161a"))
 
 
@@ -107,6 +107,7 @@ class _Summary:
         *,
         text_cols: tuple[int, ...] = (0,),
         total: bool = False,
+        width: float = BODY_W,
     ) -> Table:
         """A ruled table; text columns wrap, number columns align right."""
         data: list[list[Any]] = [[self.p(h, self.s.cell) for h in head]]
@@ -117,15 +118,15 @@ class _Summary:
                     for i, v in enumerate(row)
                 ]
             )
-        scale = BODY_W / sum(widths)
+        scale = width / sum(widths)
         t = Table(data, colWidths=[w * scale for w in widths], repeatRows=1)
         style = [
             ("FONT", (0, 0), (-1, -1), self.font, 8.5),
             ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
             ("GRID", (0, 0), (-1, -1), 0.4, LINE),
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+            ("TOPPADDING", (0, 0), (-1, -1), 0.8),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 1.2),
         ]
         if total and rows:
             style.append(("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f5f5f5")))
@@ -427,7 +428,7 @@ class _Summary:
         hours = self.f["hourly"]
         if not hours or not any(h["arrivals"] or h["served"] for h in hours):
             return []
-        width, height = BODY_W, 62 * mm
+        width, height = BODY_W, 54 * mm
         d = Drawing(width, height)
         bc = VerticalBarChart()
         bc.x, bc.y = 12 * mm, 12 * mm
@@ -536,11 +537,12 @@ class _Summary:
                 )
             )
         )
+        half = (BODY_W - 4 * mm) / 2
+        pair: list[Flowable] = []
         if r["by_referrer"]:
-            out += [
-                Spacer(1, 1.5 * mm),
+            pair.append(
                 self.table(
-                    [tr("转介人"), tr("工号"), tr("转介笔数"), tr("已成交"), tr("跟进中")],
+                    [tr("转介人"), tr("工号"), tr("转介"), tr("成交"), tr("跟进中")],
                     [
                         [
                             x["name"],
@@ -551,13 +553,13 @@ class _Summary:
                         ]
                         for x in r["by_referrer"]
                     ],
-                    [34, 14, 14, 14, 14],
+                    [26, 14, 11, 11, 12],
                     text_cols=(0, 1),
-                ),
-            ]
+                    width=half,
+                )
+            )
         if r["by_manager"]:
-            out += [
-                Spacer(1, 1.5 * mm),
+            pair.append(
                 self.table(
                     [tr("客户经理"), tr("工号"), tr("接收"), tr("成交"), tr("婉拒"), tr("待跟进")],
                     [
@@ -571,10 +573,24 @@ class _Summary:
                         ]
                         for x in r["by_manager"]
                     ],
-                    [30, 14, 12, 12, 12, 12],
+                    [22, 12, 9, 9, 9, 13],
                     text_cols=(0, 1),
-                ),
-            ]
+                    width=half,
+                )
+            )
+        if pair:
+            side = Table([pair], colWidths=[half + 4 * mm, half][: len(pair)])
+            side.setStyle(
+                TableStyle(
+                    [
+                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                        ("RIGHTPADDING", (0, 0), (0, 0), 4 * mm),
+                        ("RIGHTPADDING", (1, 0), (-1, -1), 0),
+                    ]
+                )
+            )
+            out += [Spacer(1, 1.5 * mm), side]
         if r["credits"]:
             out += [
                 Spacer(1, 1.5 * mm),
@@ -660,7 +676,7 @@ class _Summary:
         line = tr(
             "网点负责人（签字）：________________　　大堂经理（签字）：________________　　日期：____________"
         )
-        return [KeepTogether([Spacer(1, 8 * mm), self.p(line), Spacer(1, 2 * mm)])]
+        return [KeepTogether([Spacer(1, 6 * mm), self.p(line)])]
 
     def story(self) -> list[Flowable]:
         return [
@@ -729,7 +745,10 @@ def _page_canvas(footer: str, font: str) -> type[Canvas]:
 def render_summary_pdf(
     figures: dict[str, Any], *, prepared_by: str = "", printed_at: datetime | None = None
 ) -> bytes:
-    printed_at = printed_at or datetime.now().astimezone()
+    if printed_at is None:
+        from zoneinfo import ZoneInfo
+
+        printed_at = datetime.now(ZoneInfo(figures["timezone"]))
     doc = _Summary(figures, prepared_by, printed_at)
     buf = io.BytesIO()
     period = figures["from"] if doc.single else f"{figures['from']} — {figures['to']}"

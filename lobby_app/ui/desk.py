@@ -45,6 +45,7 @@ from lobby_app.core.i18n import tr
 from lobby_app.core.routing import suggest_zone
 from lobby_app.core.zones import Zone
 from lobby_app.desk_backend import DeskBackend, LocalDesk
+from lobby_app.models.base import utcnow
 from lobby_app.store import commands
 from lobby_app.store.commands import NOTE_MAX, IssueRequest
 from lobby_app.store.db import Store
@@ -56,6 +57,7 @@ from lobby_app.ui.worker import Worker
 if TYPE_CHECKING:
     from lobby_app.hub.thread import HubThread
     from lobby_app.ui.hublink import HubLink
+    from lobby_app.ui.summary_dialog import SummaryDialog
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +137,11 @@ class DeskWindow(QMainWindow):
         act = QAction(tr("打印设置…"), self)
         act.triggered.connect(self.open_print_settings)
         menu.addAction(act)
+        day_menu = self.menuBar().addMenu(tr("日终(&D)"))
+        act = QAction(tr("营业日终汇总…"), self)
+        act.setShortcut(QKeySequence(Qt.Key.Key_F10))
+        act.triggered.connect(self.open_summary)
+        day_menu.addAction(act)
         QShortcut(QKeySequence(Qt.Key.Key_F2), self, self.choose_walk_in)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.reset_customer)
         QShortcut(QKeySequence("Ctrl+Return"), self, self.issue)
@@ -863,6 +870,20 @@ class DeskWindow(QMainWindow):
         self.hub_label.setText(text)
 
     # ------------------------------------------------------------ settings
+
+    def open_summary(self) -> SummaryDialog:
+        from lobby_app.ui.summary_dialog import SummaryDialog
+
+        dlg = SummaryDialog(
+            self.backend,
+            actor=self.actor,
+            actor_label=self.actor,
+            today=self.settings.business_date(utcnow()),
+            parent=self,
+        )
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.show()
+        return dlg
 
     def open_print_settings(self) -> None:
         from lobby_app.ui.print_settings import PrintSettingsDialog
