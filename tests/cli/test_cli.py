@@ -302,3 +302,52 @@ def test_refer_prints_a_slip_and_outcome_credits(tmp_path: Path) -> None:
     assert (doc["line"], doc["field"]) == (3, "tier")
     _, rules, _ = run(data, "marketing-rules")
     assert len(rules) > 10  # the failed load changed nothing
+
+
+def test_simulated_day_close_and_report(tmp_path: Path) -> None:
+    data = tmp_path / "demo"
+    _, doc, _ = run(
+        data,
+        "demo",
+        "--customers",
+        "50",
+        "--simulate-day",
+        "--date",
+        "2026-06-01",
+        "--visits",
+        "50",
+    )
+    sim = doc["simulated_day"]
+    assert sim["business_date"] == "2026-06-01" and sim["issued"] == 50
+    code, err, stderr = run(data, "close-day", "--date", "2026-06-01", ok=False)
+    assert code == 2 and err["error"] == "actor_required" and "--actor" in stderr
+    code, err, stderr = run(data, "close-day", "--date", "06/01", "--actor", "L01", ok=False)
+    assert code == 2 and err["error"] == "bad_date" and "2026-11-20" in stderr
+    _, rec, _ = run(data, "close-day", "--date", "2026-06-01", "--actor", "L01")
+    assert rec["version"] == 1 and rec["actor_name"] == "陈静（L01）"
+    code, err, _ = run(data, "close-day", "--date", "2026-06-01", "--actor", "L01", ok=False)
+    assert code == 2 and err["error"] == "already_closed"
+    pdf = tmp_path / "day.pdf"
+    _, fig, _ = run(data, "report", "--date", "2026-06-01", "--pdf", str(pdf))
+    for key in (
+        "issued",
+        "served",
+        "no_show",
+        "wait_avg_min",
+        "wait_p90_min",
+        "wait_max_min",
+        "over_target",
+        "by_zone",
+        "by_tier",
+        "referrals",
+    ):
+        assert key in fig
+    assert fig["issued"] == 50 and fig["close"]["version"] == 1
+    assert fig["print"]["ok"] and pdf.stat().st_size > 10_000
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "营业日终汇总表" in text and "陈静（L01）" in text
+    _, week, _ = run(data, "report", "--date", "2026-06-01", "--to", "2026-06-07")
+    assert week["days"] == 7 and week["close"] is None and week["issued"] == 50
+    assert [d["date"] for d in week["per_day"]] == ["2026-06-01"]

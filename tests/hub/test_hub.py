@@ -361,3 +361,55 @@ def test_referral_reaches_its_manager_live_and_no_one_else(store: Store) -> None
             t.cancel()
 
     with_hub(store, body)
+
+
+def test_day_close_and_summary_through_the_hub(store: Store) -> None:
+    async def body(hub: Hub) -> None:
+        lobbies: list[dict[str, Any]] = []
+        desk = HubClient(hub.url, station="desk", key=hub.key, staff="L01", pin=DEMO_PIN)
+        guide = HubClient(hub.url, station="desk", key=hub.key, staff="G01", pin=DEMO_PIN)
+        display = HubClient(
+            hub.url,
+            station="display",
+            key=hub.key,
+            on_event=lambda name, msg: lobbies.append(msg["data"]) if name == "lobby" else None,
+        )
+        tel = teller(hub, 1)
+        clients = (desk, guide, display, tel)
+        tasks = [asyncio.create_task(c.run()) for c in clients]
+        while not all(c.connected for c in clients):
+            await asyncio.sleep(0.01)
+        await desk.request("issue_ticket", business="cash")
+        await desk.request("issue_ticket", business="cash")
+        await tel.request("call_next")
+        await tel.request("finish")
+        rated = await tel.request("rate", score=4)
+        assert rated["number"] == "A001"
+        live = await desk.request("report")
+        assert (live["issued"], live["served"], live["waiting"], live["close"]) == (2, 1, 1, None)
+        assert live["ratings"]["avg"] == 4.0
+        for who, command in ((tel, "report"), (display, "report"), (tel, "close_day")):
+            with pytest.raises(LobbyError) as e:
+                await who.request(command)
+            assert e.value.code == "forbidden"
+        with pytest.raises(LobbyError) as e:
+            await guide.request("close_day")
+        assert e.value.code == "wrong_role"
+        lobbies.clear()
+        rec = await desk.request("close_day", reason="下班")
+        assert rec["version"] == 1 and rec["settled"] == {"left": ["A002"]}
+        while not lobbies or lobbies[-1]["zones"][1]["waiting_count"] != 0:
+            await asyncio.sleep(0.01)  # the display sees the queue emptied
+        frozen = await desk.request("report")
+        assert frozen["close"]["actor"] == "L01" and frozen["left"] == 1
+        with pytest.raises(LobbyError) as e:
+            await desk.request("issue_ticket", business="cash")
+        assert e.value.code == "day_closed"
+        with pytest.raises(LobbyError) as e:
+            await desk.request("report", date="2026-13-01")
+        assert e.value.code == "bad_args"
+        for c in clients:
+            await c.close()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    with_hub(store, body)
