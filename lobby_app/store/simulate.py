@@ -97,7 +97,7 @@ def simulate_day(
             )
         )
         windows = {c.window_no: c for c in s.scalars(select(Counter))}
-    staff_of = {w: WINDOW_STAFF.get(w, "") for w in windows}
+    staff_of = {w: WINDOW_STAFF.get(w, f"W{w:02d}") for w in windows}
 
     def at(hh: float) -> datetime:
         return datetime.combine(day, OPEN, tz) + timedelta(hours=hh - OPEN.hour)
@@ -193,8 +193,8 @@ def simulate_day(
             owners[issued.number] = person.manager if person and person.manager else None
             if person and (person.tier == "mid_high" or person.prospect) and rng.random() < 0.2:
                 refer(now + timedelta(minutes=1), issued.number, "L01")
-            for w in windows:
-                if w not in busy and w not in paused:
+            for w, counter in windows.items():  # wake an idle window that serves the zone
+                if w not in busy and w not in paused and issued.zone.value in counter.zones:
                     push(now + timedelta(seconds=20), "try_call", w)
         elif kind == "try_call":
             w = data
