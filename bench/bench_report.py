@@ -1,6 +1,6 @@
 """End-of-day summary: figures and the A4 PDF for a busy day (2,000 visits) and a month.
 
-A demo branch gets 16 more windows, one busy day is played through the real commands
+A demo branch gets 16 more windows (closed, open and self-service guidance in turn), one busy day is played through the real commands
 (``simulate_day``), then copied by SQL to the other business days of a month. Each summary
 is timed from the store to the PDF bytes, beside a raw ``SELECT`` of the same ticket rows.
 
@@ -140,7 +140,7 @@ def main() -> None:
         seed_demo(store, customers=2000)
         with store.write() as s:
             for n in range(9, 25):
-                zone = "closed_counter" if n % 2 else "open_counter"
+                zone = ("closed_counter", "open_counter", "self_service")[n % 3]
                 s.add(Counter(window_no=n, name=f"{n}号窗口", zones=zone))
         t0 = time.perf_counter()
         sim = simulate_day(store, DAY, visits=args.visits, seed=11)

@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -86,13 +87,13 @@ class _T:
     rating: int | None
     suggested_zone: str
 
-    @property
+    @cached_property
     def wait_s(self) -> float | None:
         if self.first_called_at is None:
             return None
         return max(0.0, (self.first_called_at - self.issued_at).total_seconds())
 
-    @property
+    @cached_property
     def service_s(self) -> float | None:
         if self.status != "done" or self.window_no is None or self.finished_at is None:
             return None
@@ -422,20 +423,32 @@ def _windows(
     end: date,
     now: datetime,
 ) -> list[dict[str, Any]]:
-    by_day: dict[date, list[_T]] = defaultdict(list)
+    by_window: dict[int, list[_T]] = defaultdict(list)
+    at_window: dict[tuple[date, int], list[_T]] = defaultdict(list)
+    in_zone: dict[tuple[date, str], list[_T]] = defaultdict(list)
+    days = sorted({t.business_date for t in tickets})
     for t in tickets:
-        by_day[t.business_date].append(t)
+        in_zone[(t.business_date, t.zone)].append(t)
+        if t.window_no is not None:
+            by_window[t.window_no].append(t)
+            at_window[(t.business_date, t.window_no)].append(t)
     per_window_events: dict[int, list[tuple[datetime, bool]]] = defaultdict(list)
     for window_no, at, is_open in events:
         per_window_events[window_no].append((at, is_open))
     out = []
     for c in counters:
         zones = {z for z in c.zones.split(",") if z}
-        mine = [t for t in tickets if t.window_no == c.window_no]
+        mine = by_window.get(c.window_no, [])
         service = [v for t in mine if (v := t.service_s) is not None]
         idle = 0.0
-        for d, day in by_day.items():
-            idle += _idle_seconds(c, zones, day, per_window_events[c.window_no], st.tz, d, now)
+        for d in days:
+            served_here = at_window.get((d, c.window_no))
+            if not served_here:
+                continue
+            waiting = [t for z in zones for t in in_zone.get((d, z), [])]
+            idle += _idle_seconds(
+                c, served_here, waiting, per_window_events[c.window_no], st.tz, d, now
+            )
         out.append(
             {
                 "window": c.window_no,
@@ -451,8 +464,8 @@ def _windows(
 
 def _idle_seconds(
     c: Counter,
-    zones: set[str],
-    day: list[_T],
+    served_here: list[_T],
+    waiting: list[_T],
     events: list[tuple[datetime, bool]],
     tz: ZoneInfo,
     d: date,
@@ -463,18 +476,12 @@ def _idle_seconds(
     def sec(at: datetime) -> float:
         return (at - base).total_seconds()
 
-    busy = union(
-        (sec(t.called_at), sec(t.finished_at or now))
-        for t in day
-        if t.window_no == c.window_no and t.called_at
-    )
+    busy = union((sec(t.called_at), sec(t.finished_at or now)) for t in served_here if t.called_at)
     if not busy:
         return 0.0
     span = [(busy[0][0], busy[-1][1])]
     demand = union(
-        (sec(t.issued_at), sec(t.first_called_at or t.finished_at or now))
-        for t in day
-        if t.zone in zones
+        (sec(t.issued_at), sec(t.first_called_at or t.finished_at or now)) for t in waiting
     )
     day_start, day_end = _day_bounds(d, tz)
     before = [ok for at, ok in events if at < day_start]
