@@ -133,6 +133,7 @@ def main() -> None:
     ap.add_argument("--visits", type=int, default=2000)
     ap.add_argument("--days", type=int, default=22)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--keep", type=Path, help="also copy the month's store file here")
     args = ap.parse_args()
     print(machine())
     with tempfile.TemporaryDirectory() as tmp:
@@ -155,6 +156,10 @@ def main() -> None:
         print(
             f"month: {days[0]} .. {days[-1]}, {figures(store, days[0], days[-1])['issued']} visits"
         )
+        if args.keep:
+            import shutil
+
+            shutil.copyfile(store.db_path, args.keep)
         # the summary of the busy day (the first call also warms the font up, as the desk does)
         render_summary_pdf(dayclose.summary(store, DAY), prepared_by="warm-up")
         f, p, pages = timed(store, DAY, DAY, args.repeat)

@@ -23,13 +23,11 @@ import math
 from collections import Counter as Tally
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from lobby_app.core.business import NEED_TAGS, PRIORITY_LABELS, PriorityKind
@@ -62,68 +60,111 @@ STATUS_ORDER = ("new", "accepted", "contacted", "sold", "declined", "follow_up")
 WALK_IN = "walk_in"
 
 
-@dataclass(frozen=True)
 class _T:
-    """The columns of a ticket the figures need."""
+    """The columns of a ticket the figures need, with its wait and service in seconds."""
 
-    id: str
-    business_date: date
-    number: str
-    zone: str
-    business_code: str
-    customer_id: str | None
-    tier: str | None
-    vip: bool
-    priority: str | None
-    green_channel: bool
-    status: str
-    issued_at: datetime
-    first_called_at: datetime | None
-    called_at: datetime | None
-    started_at: datetime | None
-    finished_at: datetime | None
-    window_no: int | None
-    served_by: str
-    rating: int | None
-    suggested_zone: str
+    __slots__ = (
+        "business_code",
+        "business_date",
+        "called_at",
+        "customer_id",
+        "finished_at",
+        "first_called_at",
+        "green_channel",
+        "id",
+        "issued_at",
+        "number",
+        "priority",
+        "rating",
+        "served_by",
+        "service_s",
+        "started_at",
+        "status",
+        "suggested_zone",
+        "tier",
+        "vip",
+        "wait_s",
+        "window_no",
+        "zone",
+    )  # fmt: skip
 
-    @cached_property
-    def wait_s(self) -> float | None:
-        if self.first_called_at is None:
-            return None
-        return max(0.0, (self.first_called_at - self.issued_at).total_seconds())
-
-    @cached_property
-    def service_s(self) -> float | None:
-        if self.status != "done" or self.window_no is None or self.finished_at is None:
-            return None
+    def __init__(self, row: Sequence[Any]) -> None:
+        (
+            self.id,
+            bdate,
+            self.number,
+            self.zone,
+            self.business_code,
+            self.customer_id,
+            self.tier,
+            self.vip,
+            self.priority,
+            self.green_channel,
+            self.status,
+            issued,
+            first,
+            called,
+            started,
+            finished,
+            self.window_no,
+            self.served_by,
+            self.rating,
+            self.suggested_zone,
+        ) = row
+        self.business_date: date = date.fromisoformat(bdate)
+        self.issued_at: datetime = _utc(issued)  # type: ignore[assignment]
+        self.first_called_at = _utc(first)
+        self.called_at = _utc(called)
+        self.started_at = _utc(started)
+        self.finished_at = _utc(finished)
+        self.wait_s: float | None = (
+            None
+            if self.first_called_at is None
+            else max(0.0, (self.first_called_at - self.issued_at).total_seconds())
+        )
         begun = self.started_at or self.called_at
-        if begun is None:
-            return None
-        return max(0.0, (self.finished_at - begun).total_seconds())
+        self.service_s: float | None = (
+            max(0.0, (self.finished_at - begun).total_seconds())
+            if self.status == "done"
+            and self.window_no is not None
+            and self.finished_at is not None
+            and begun is not None
+            else None
+        )
 
 
-_TICKET_COLUMNS = (
-    Ticket.id,
-    Ticket.business_date,
-    Ticket.number,
-    Ticket.zone,
-    Ticket.business_code,
-    Ticket.customer_id,
-    Ticket.tier,
-    Ticket.vip,
-    Ticket.priority,
-    Ticket.green_channel,
-    Ticket.status,
-    Ticket.issued_at,
-    Ticket.first_called_at,
-    Ticket.called_at,
-    Ticket.started_at,
-    Ticket.finished_at,
-    Ticket.window_no,
-    Ticket.served_by,
-    Ticket.rating,
-    Ticket.suggested_zone,
+def _utc(text: str | None) -> datetime | None:
+    """A stored UTC timestamp, read straight from its text (the column type would do the
+    same, slower: a month is a quarter of a million timestamps)."""
+    return None if text is None else datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+_TEXT_COLUMNS = {"business_date", "issued_at", "first_called_at", "called_at", "started_at",
+                 "finished_at"}  # fmt: skip
+_TICKET_COLUMNS = tuple(
+    type_coerce(c, String).label(c.key) if c.key in _TEXT_COLUMNS else c
+    for c in (
+        Ticket.id,
+        Ticket.business_date,
+        Ticket.number,
+        Ticket.zone,
+        Ticket.business_code,
+        Ticket.customer_id,
+        Ticket.tier,
+        Ticket.vip,
+        Ticket.priority,
+        Ticket.green_channel,
+        Ticket.status,
+        Ticket.issued_at,
+        Ticket.first_called_at,
+        Ticket.called_at,
+        Ticket.started_at,
+        Ticket.finished_at,
+        Ticket.window_no,
+        Ticket.served_by,
+        Ticket.rating,
+        Ticket.suggested_zone,
+    )
 )
 
 
@@ -193,7 +234,7 @@ def compute(s: Session, start: date, end: date, *, now: datetime) -> dict[str, A
     tz = st.tz
     target = st.wait_target_min
     tickets = [
-        _T(*row)  # type: ignore[call-arg]
+        _T(row)
         for row in s.execute(
             select(*_TICKET_COLUMNS)
             .where(Ticket.business_date >= start, Ticket.business_date <= end)
@@ -435,6 +476,18 @@ def _windows(
     per_window_events: dict[int, list[tuple[datetime, bool]]] = defaultdict(list)
     for window_no, at, is_open in events:
         per_window_events[window_no].append((at, is_open))
+    bases = {d: _day_bounds(d, st.tz)[0] for d in days}
+    # when someone of each zone was waiting for a first call, per day (seconds from midnight)
+    demand: dict[tuple[date, str], list[Span]] = {
+        (d, z): union(
+            (
+                (t.issued_at - bases[d]).total_seconds(),
+                ((t.first_called_at or t.finished_at or now) - bases[d]).total_seconds(),
+            )
+            for t in rows
+        )
+        for (d, z), rows in in_zone.items()
+    }
     out = []
     for c in counters:
         zones = {z for z in c.zones.split(",") if z}
@@ -445,7 +498,7 @@ def _windows(
             served_here = at_window.get((d, c.window_no))
             if not served_here:
                 continue
-            waiting = [t for z in zones for t in in_zone.get((d, z), [])]
+            waiting = union(span for z in zones for span in demand.get((d, z), []))
             idle += _idle_seconds(
                 c, served_here, waiting, per_window_events[c.window_no], st.tz, d, now
             )
@@ -465,7 +518,7 @@ def _windows(
 def _idle_seconds(
     c: Counter,
     served_here: list[_T],
-    waiting: list[_T],
+    demand: list[Span],
     events: list[tuple[datetime, bool]],
     tz: ZoneInfo,
     d: date,
@@ -480,9 +533,6 @@ def _idle_seconds(
     if not busy:
         return 0.0
     span = [(busy[0][0], busy[-1][1])]
-    demand = union(
-        (sec(t.issued_at), sec(t.first_called_at or t.finished_at or now)) for t in waiting
-    )
     day_start, day_end = _day_bounds(d, tz)
     before = [ok for at, ok in events if at < day_start]
     during = [(sec(at), ok) for at, ok in events if day_start <= at < day_end]
