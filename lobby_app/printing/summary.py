@@ -714,7 +714,20 @@ def _local(iso: str, tz_name: str) -> str:
     return datetime.fromisoformat(iso).astimezone(ZoneInfo(tz_name)).strftime("%Y-%m-%d %H:%M")
 
 
+def _fit(text: str, font: str, size: float, width: float) -> str:
+    """Cut ``text`` with an ellipsis so it fits ``width`` points."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    if stringWidth(text, font, size) <= width:
+        return text
+    while text and stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text + "…"
+
+
 def _page_canvas(footer: str, font: str) -> type[Canvas]:
+    footer = _fit(footer, font, 7.5, BODY_W - 30 * mm)
+
     class NumberedCanvas(Canvas):  # type: ignore[misc]
         """Holds every page until the end, so each can say "page x of y"."""
 

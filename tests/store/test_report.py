@@ -16,7 +16,7 @@ from sqlalchemy import select
 from lobby_app.core.business import PriorityKind
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.intervals import intersect, measure, subtract, union
-from lobby_app.models import Customer, DayClose, Ticket
+from lobby_app.models import BusinessTypeRow, Customer, DayClose, Staff, Ticket
 from lobby_app.printing.summary import render_summary_pdf
 from lobby_app.store import Store, commands, dayclose, referrals, report, teller
 from lobby_app.store.commands import IssueRequest
@@ -339,9 +339,22 @@ def test_long_names_and_500_referrals_still_lay_out(demo: Store, tmp_path: Path)
         {"branch_name": "城东支行营业部（原第一储蓄所）暨个人金融服务中心与财富管理中心联合网点"},
         actor="B01",
     )
-    number = issue(demo, "wealth", at(9, 0))
+    with demo.write() as s:  # a long name and a long business name, as a branch may have
+        s.add(
+            Staff(staff_no="T99", name="欧阳诸葛司马上官慕容东方长孙宇文令狐", role="teller_open")
+        )
+        s.add(
+            BusinessTypeRow(
+                code="long_one",
+                name="个人养老金账户开立及税收递延型商业养老保险咨询业务",
+                category="non_cash",
+                zone="open_counter",
+                service_minutes=10,
+            )
+        )
+    number = issue(demo, "long_one", at(9, 0))
     managers = ("M01", "M02", "M03")
-    referrers = ("L01", "G01", "T01", "T02", "T03", "T04", "T05", "T06")
+    referrers = ("L01", "G01", "T01", "T02", "T03", "T04", "T05", "T06", "T99")
     for i in range(500):
         referrals.refer(
             demo,
@@ -356,6 +369,9 @@ def test_long_names_and_500_referrals_still_lay_out(demo: Store, tmp_path: Path)
     data = render_summary_pdf(f, prepared_by="周建华（B01）")
     text = " ".join(pdf_text(data, tmp_path).split())
     assert "转介 500 笔" in text
+    assert "欧阳诸葛司马" in text and "个人养老金账户开立" in text  # wrapped inside its cell
+    keep = Path("/tmp/long-names.pdf")
+    keep.write_bytes(data)
     assert words_outside_page(data, tmp_path) == []
     png = tmp_path / "page"
     subprocess.run(
