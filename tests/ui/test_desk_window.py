@@ -208,3 +208,20 @@ def test_highlighted_result_previews_notes(qtbot: QtBot, desk: DeskWindow) -> No
     qtbot.waitUntil(lambda: "以往来访" in desk.detail.text())
     assert desk.customer is None  # only previewed, not picked
     assert "欧阳先生" in desk.detail.text() and "理财" in desk.detail.text()
+
+
+def test_f10_previews_todays_summary_with_the_ticket_just_issued(
+    qtbot: QtBot, desk: DeskWindow
+) -> None:
+    from lobby_app.ui.summary_dialog import SummaryDialog
+
+    qtbot.keyClick(desk.search, Qt.Key.Key_Return)
+    qtbot.keyClick(desk.business_list, Qt.Key.Key_1)
+    qtbot.keyClick(desk.business_list, Qt.Key.Key_Return)
+    issued(qtbot, desk, 0)
+    qtbot.keyClick(desk, Qt.Key.Key_F10)
+    qtbot.waitUntil(lambda: bool(desk.findChildren(SummaryDialog)), timeout=5_000)
+    dlg = desk.findChildren(SummaryDialog)[0]
+    qtbot.waitUntil(lambda: dlg.pages.count() > 0, timeout=20_000)
+    assert "未日终" in dlg.state.text() and "取号 1" in dlg.state.text()
+    dlg.close()
