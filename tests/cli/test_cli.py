@@ -351,3 +351,37 @@ def test_simulated_day_close_and_report(tmp_path: Path) -> None:
     _, week, _ = run(data, "report", "--date", "2026-06-01", "--to", "2026-06-07")
     assert week["days"] == 7 and week["close"] is None and week["issued"] == 50
     assert [d["date"] for d in week["per_day"]] == ["2026-06-01"]
+
+
+def test_report_prints_on_the_branch_printer(tmp_path: Path) -> None:
+    """``report --print`` goes to the branch's CUPS queue as an A4 job (cups-pdf here)."""
+    import os
+    import time
+
+    data = tmp_path / "demo"
+    run(data, "demo", "--customers", "20", "--simulate-day", "--date", "2026-06-02",
+        "--visits", "20")  # fmt: skip
+    run(data, "settings", "print_kind=printer", "printer=LobbyTestPDF")
+    out = Path.home() / "PDF"
+    before = set(out.glob("*.pdf")) if out.exists() else set()
+    _, doc, _ = run(data, "report", "--date", "2026-06-02", "--print")
+    assert doc["print"]["ok"] and "LobbyTestPDF" in doc["print"]["message"]
+    deadline = time.monotonic() + 30
+    new: set[Path] = set()
+    while time.monotonic() < deadline and not new:
+        time.sleep(0.2)
+        new = {p for p in out.glob("*.pdf") if p not in before and "summary-2026-06-02" in p.name}
+    assert new, f"cups-pdf wrote nothing into {out} ({os.environ.get('USER')})"
+    path = new.pop()
+    # cups-pdf redistills the job and drops the CJK text mapping, so check the paper itself:
+    # A4 pages, two or more
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True)
+    while "Pages:" not in info.stdout and time.monotonic() < deadline:
+        time.sleep(0.3)  # still being written
+        info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True)
+    fields = {
+        k.strip(): v.strip() for k, v in (ln.split(":", 1) for ln in info.stdout.splitlines())
+    }
+    width, _, height = fields["Page size"].split()[:3]
+    assert (round(float(width)), round(float(height))) == (595, 842), fields["Page size"]
+    assert int(fields["Pages"]) >= 2
