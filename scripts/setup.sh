@@ -17,6 +17,8 @@ APT_PACKAGES=(
   zbar-tools
   # a real print system with a PDF printer, so printing is tested through CUPS itself
   cups cups-client printer-driver-cups-pdf
+  # a throw-away PostgreSQL server for the nightly sync tests (scripts/test-services.sh)
+  postgresql
 )
 
 missing=()

@@ -263,7 +263,9 @@ def _business_types(store: Store, st: Station, a: dict[str, Any], rid: str) -> o
 
 
 def _branch(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
-    return asdict(commands.settings(store))
+    settings = asdict(commands.settings(store))
+    settings.pop("sync_url", None)  # carries the head office's password: not for stations
+    return settings
 
 
 def _lobby(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:

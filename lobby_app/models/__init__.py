@@ -5,12 +5,14 @@ from lobby_app.models.branch import BusinessTypeRow, Counter, Setting, Staff
 from lobby_app.models.customer import AuditEvent, Customer
 from lobby_app.models.dayclose import CounterEvent, DayClose
 from lobby_app.models.referral import MarketingRule, Referral, ReferralCredit
+from lobby_app.models.sync import ChangeLog, SyncState
 from lobby_app.models.ticket import CommandLog, NumberCounter, Ticket, TicketEvent, TicketNeed
 
 __all__ = [
     "AuditEvent",
     "Base",
     "BusinessTypeRow",
+    "ChangeLog",
     "CommandLog",
     "Counter",
     "CounterEvent",
@@ -22,6 +24,7 @@ __all__ = [
     "ReferralCredit",
     "Setting",
     "Staff",
+    "SyncState",
     "Ticket",
     "TicketEvent",
     "TicketNeed",

@@ -741,6 +741,18 @@ def change_settings(store: Store, changes: dict[str, str], *, actor: str) -> Bra
             raise LobbyError(
                 "bad_setting", tr("print_kind 应为 folder、printer 或 none"), field=key
             )
+        if key == "sync_time":
+            hh, _, mm = value.partition(":")
+            if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
+                raise LobbyError("bad_setting", tr("sync_time 应为 时:分，例如 21:30"), field=key)
+        if key == "sync_url" and value and not value.startswith(("postgresql", "sqlite:///")):
+            raise LobbyError(
+                "bad_setting",
+                tr(
+                    "sync_url 应为 postgresql+psycopg://用户:密码@主机:端口/库名，或留空用本机演示库"
+                ),
+                field=key,
+            )
         if key == "timezone":
             try:
                 ZoneInfo(value)

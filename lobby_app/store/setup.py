@@ -31,6 +31,8 @@ DEFAULT_SETTINGS: dict[str, str] = {
     "print_folder": "",  # empty: <data dir>/tickets
     "printer": "",
     "referral_finder_pct": "50",  # a referral sale's credit share for the finder (转介绍销售)
+    "sync_url": "",  # head office; empty: a local SQLite file in the data dir (demo)
+    "sync_time": "21:30",  # the nightly sync, branch time
 }
 
 
@@ -46,6 +48,8 @@ class BranchSettings:
     print_folder: str
     printer: str
     referral_finder_pct: int
+    sync_url: str = ""
+    sync_time: str = "21:30"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -88,6 +92,8 @@ def settings_from(values: dict[str, str]) -> BranchSettings:
         print_folder=values["print_folder"],
         printer=values["printer"],
         referral_finder_pct=int(values["referral_finder_pct"]),
+        sync_url=values.get("sync_url", ""),
+        sync_time=values.get("sync_time", "21:30"),
     )
 
 

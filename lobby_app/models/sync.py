@@ -1,0 +1,42 @@
+"""What the nightly sync needs in the branch store: the change log and the sync state.
+
+Every insert, update and delete of a table that goes up to head office leaves a row in
+``change_log`` (written by SQLite triggers, in the same transaction as the change), numbered
+by a monotonically increasing ``seq``. A deletion is such a row with ``op = 'd'``: a tombstone.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lobby_app.models.base import Base
+
+# The tables the branch owns and sends up, with the SQL of each row's key as text.
+UP_TABLES: dict[str, str] = {
+    "ticket": "{r}.id",
+    "ticket_need": "{r}.ticket_id || '|' || {r}.tag",
+    "ticket_event": "{r}.id",
+    "referral": "{r}.id",
+    "referral_credit": "{r}.referral_id || '|' || {r}.staff_no",
+    "day_close": "{r}.id",
+    "audit_event": "{r}.id",
+    "counter_event": "CAST({r}.id AS TEXT)",
+}
+
+
+class ChangeLog(Base):
+    __tablename__ = "change_log"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tbl: Mapped[str] = mapped_column(String(32))
+    row_id: Mapped[str] = mapped_column(String(80))
+    op: Mapped[str] = mapped_column(String(1))  # u: inserted or changed, d: deleted
+
+
+class SyncState(Base):
+    """Key-value state of the sync: last success, the down high-water marks, last error."""
+
+    __tablename__ = "sync_state"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,1 @@
+"""The nightly sync between the branch store and the head-office database."""
