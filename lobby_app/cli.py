@@ -106,6 +106,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--actor", help=tr("网点负责人工号(或环境变量 LOBBY_STAFF)"))
     p.set_defaults(handler=cmd_reopen_day)
 
+    p = sub.add_parser(
+        "sync", parents=[common], help=tr("与总行同步一次(上传当日数据，下载客户名录等)")
+    )
+    p.add_argument(
+        "--to",
+        help=tr("总行数据库地址(默认：网点设置 sync_url；未设置时为本机演示库 headoffice.sqlite3)"),
+    )
+    p.add_argument("--direction", choices=("up", "down", "both"), default="both")
+    p.set_defaults(handler=cmd_sync)
+
+    p = sub.add_parser("sync-status", parents=[common], help=tr("同步状态：上次成功、待传数量"))
+    p.set_defaults(handler=cmd_sync_status)
+
+    p = sub.add_parser(
+        "ho-migrate", parents=[common], help=tr("建立或升级总行数据库结构(总行工程师用)")
+    )
+    p.add_argument("--to", required=True, help=tr("总行数据库地址"))
+    p.set_defaults(handler=cmd_ho_migrate)
+
     p = sub.add_parser("report", parents=[common], help=tr("营业日终汇总表(或一段时间的汇总)"))
     p.add_argument("--date", required=True, help=tr("营业日，或期间的第一天"))
     p.add_argument("--to", help=tr("期间的最后一天(周报、月报)"))
@@ -459,6 +478,73 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sync(args: argparse.Namespace) -> int:
+    from lobby_app.sync.engine import run_sync
+
+    result = run_sync(_store(args), args.to, direction=args.direction)
+    doc = result.as_json()
+    lines = [result.message]
+    if result.uploaded:
+        lines.append(tr("上传：") + "，".join(f"{k} {v}" for k, v in result.uploaded.items()))
+    if result.downloaded:
+        lines.append(tr("下载：") + "，".join(f"{k} {v}" for k, v in result.downloaded.items()))
+    lines += result.warnings
+    if result.status == "failed":
+        if getattr(args, "json", False):
+            print(json.dumps(doc, ensure_ascii=False, indent=2))
+        print(tr(f"错误：{result.message}"), file=sys.stderr)
+        return 2
+    _emit(args, doc, "\n".join(lines))
+    return 0
+
+
+def cmd_sync_status(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from lobby_app.store import commands
+    from lobby_app.sync.engine import sync_status
+
+    store = _store(args)
+    st = sync_status(store)
+    tz = commands.settings(store).tz
+    last = (
+        datetime.fromisoformat(st.last_success_at).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        if st.last_success_at
+        else tr("从未")
+    )
+    text = tr(f"上次成功同步：{last}；待上传 {st.pending} 项；总行：{st.target}")
+    if st.missed:
+        text += tr("\n注意：错过了计划的夜间同步，请运行 lobby-app sync")
+    if st.last_error:
+        text += tr(f"\n上次出错：{st.last_error}")
+    _emit(args, st.as_json(), text)
+    return 0
+
+
+def cmd_ho_migrate(args: argparse.Namespace) -> int:
+    from lobby_app.headoffice.migrate import current, upgrade
+    from lobby_app.sync.engine import connect, explain, shown_url
+
+    engine = connect(args.to)
+    try:
+        before = current(engine)
+        after = upgrade(engine)
+    except Exception as exc:  # a database failure: say it plainly
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if isinstance(exc, SQLAlchemyError):
+            raise explain(exc, shown_url(args.to)) from exc
+        raise
+    finally:
+        engine.dispose()
+    _emit(
+        args,
+        {"before": before, "after": after},
+        tr(f"总行库结构：{before or '空库'} → {after}（{shown_url(args.to)}）"),
+    )
+    return 0
+
+
 def _staff_name(store: Any, staff_no: str) -> str:
     if not staff_no:
         return ""
@@ -673,7 +759,7 @@ def cmd_hub(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     store = _store(args)
-    hub = Hub(store, args.host, args.port)
+    hub = Hub(store, args.host, args.port, nightly_sync=True)
 
     def ready() -> None:  # after the port is bound: scripts wait for this line
         print(
@@ -963,6 +1049,10 @@ def cmd_marketing_rules(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import logging
+
+    if not logging.getLogger().handlers:  # messages reach the person as text, not as log lines
+        logging.getLogger().addHandler(logging.NullHandler())
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = getattr(args, "handler", cmd_desk)

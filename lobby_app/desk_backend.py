@@ -59,6 +59,7 @@ class DeskBackend(Protocol):
     ) -> dict[str, Any]: ...
     def print_slip(self, referral: dict[str, Any]) -> dict[str, Any]: ...
     def summary(self, start: date, end: date) -> dict[str, Any]: ...
+    def sync_status(self) -> dict[str, Any]: ...
     def close_day(self, day: date, *, actor: str, reason: str, force: bool) -> dict[str, Any]: ...
     def print_summary(
         self, figures: dict[str, Any], *, pdf_path: Path | None, prepared_by: str
@@ -125,6 +126,11 @@ class LocalDesk:
         from lobby_app.store import dayclose
 
         return dayclose.summary(self.store, start, end)
+
+    def sync_status(self) -> dict[str, Any]:
+        from lobby_app.sync.engine import sync_status
+
+        return sync_status(self.store).as_json()
 
     def close_day(self, day: date, *, actor: str, reason: str, force: bool) -> dict[str, Any]:
         from lobby_app.store import dayclose
@@ -227,6 +233,10 @@ class RemoteDesk:
     def print_slip(self, referral: dict[str, Any]) -> dict[str, Any]:
         outcome = deliver_slip(referral, self._st(), self.data_dir)
         return {**referral, "print": outcome.as_json()}
+
+    def sync_status(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.call("sync_status", {})
+        return result
 
     def summary(self, start: date, end: date) -> dict[str, Any]:
         result: dict[str, Any] = self.call(

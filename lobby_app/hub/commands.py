@@ -131,6 +131,14 @@ def _close_day(store: Store, st: Station, a: dict[str, Any], rid: str) -> object
     ).as_json()
 
 
+def _sync_status(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
+    from lobby_app.sync.engine import sync_status
+
+    status = sync_status(store).as_json()
+    status.pop("target", None)  # where head office is stays on the hub
+    return status
+
+
 def _window_open(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
     is_open = a.get("open")
     if not isinstance(is_open, bool):
@@ -348,6 +356,7 @@ COMMANDS: dict[str, Command] = {
     "rate": Command(_rate, TELLER, False),
     "report": Command(_report, DESK, False),
     "close_day": Command(_close_day, DESK, True),
+    "sync_status": Command(_sync_status, DESK, False),
 }
 
 # Commands that announce themselves to every station (and the display) with a public event.

@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
@@ -36,6 +37,8 @@ from lobby_app.hub.commands import (
     Station,
     lobby_for_all,
 )
+from lobby_app.models.base import utcnow
+from lobby_app.store import commands
 from lobby_app.store.db import Store
 from lobby_app.store.staff import login, station_key
 
@@ -110,8 +113,18 @@ LOBBY_MIN_INTERVAL_S = 0.1
 LOBBY_CACHE_S = 2.0
 
 
+SYNC_CHECK_S = 60.0  # how often the hub looks whether the nightly sync is due
+
+
 class Hub:
-    def __init__(self, store: Store, host: str = "127.0.0.1", port: int = 8765) -> None:
+    def __init__(
+        self,
+        store: Store,
+        host: str = "127.0.0.1",
+        port: int = 8765,
+        *,
+        nightly_sync: bool = False,
+    ) -> None:
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
         self.store = store
         self.host = host
@@ -130,6 +143,13 @@ class Hub:
         self._generation = 0
         self.stats = HubStats()
         self.key = station_key(store)
+        # The nightly sync: at the branch's sync time, after a day close, and at start when a
+        # night was missed (the PC was off). It runs on its own thread, never on the loop.
+        self.nightly_sync = nightly_sync
+        self._sync_task: asyncio.Task[None] | None = None
+        self._sync_running: asyncio.Lock | None = None
+        self.last_sync: dict[str, Any] | None = None
+        self._after_close: asyncio.Task[dict[str, Any]] | None = None
 
     async def _run(self, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn)
@@ -146,6 +166,47 @@ class Hub:
         sock = next(iter(self._server.sockets))
         self.port = sock.getsockname()[1]
         log.info("hub listening on ws://%s:%s", self.host, self.port)
+        if self.nightly_sync:
+            self._sync_task = asyncio.create_task(self._sync_loop())
+
+    async def _sync_loop(self) -> None:
+        while True:
+            try:
+                await self.sync_if_due()
+            except Exception:  # the loop must outlive any one failure
+                log.exception("nightly sync check failed")
+            await asyncio.sleep(SYNC_CHECK_S)
+
+    async def sync_if_due(self) -> bool:
+        from lobby_app.sync.engine import sync_status
+        from lobby_app.sync.schedule import is_due
+
+        status = await asyncio.to_thread(sync_status, self.store)
+        settings = await asyncio.to_thread(commands.settings, self.store)
+        last = datetime.fromisoformat(status.last_success_at) if status.last_success_at else None
+        if not is_due(utcnow(), settings, last):
+            return False
+        await self.sync_now("scheduled")
+        return True
+
+    async def sync_now(self, why: str) -> dict[str, Any]:
+        """Run one sync (unless one is running) and tell the desks how it went."""
+        from lobby_app.sync.engine import run_sync
+
+        if self._sync_running is None:
+            self._sync_running = asyncio.Lock()
+        if self._sync_running.locked():
+            return self.last_sync or {}
+        async with self._sync_running:
+            log.info("sync (%s) starting", why)
+            result = (await asyncio.to_thread(run_sync, self.store)).as_json()
+            self.last_sync = result
+            log.info("sync (%s): %s %s", why, result["status"], result["message"])
+            self._seq += 1
+            message = protocol.event("sync", result, self._seq)
+            broadcast([p.ws for p in self._peers if p.station.kind == "desk"], message)
+            self._tell_local("sync", json.loads(message))
+            return result
 
     @property
     def url(self) -> str:
@@ -164,6 +225,8 @@ class Hub:
             await self._server.wait_closed()
         if self._lobby_task is not None and not self._lobby_task.done():
             self._lobby_task.cancel()
+        if self._sync_task is not None and not self._sync_task.done():
+            self._sync_task.cancel()
         self._pool.shutdown(wait=True)
         self._read_pool.shutdown(wait=True)
 
@@ -309,6 +372,8 @@ class Hub:
     async def _after(self, name: str, result: object) -> None:
         if COMMANDS[name].changes_lobby:
             await self._announce(name, result)
+        if name == "close_day" and self.nightly_sync:
+            self._after_close = asyncio.create_task(self.sync_now("day closed"))
         if name in REFERRAL_EVENTS and isinstance(result, dict):
             self._referral_event(result)
 

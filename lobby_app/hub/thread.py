@@ -17,8 +17,10 @@ from lobby_app.store.db import Store
 
 
 class HubThread:
-    def __init__(self, store: Store, host: str = "127.0.0.1", port: int = 8765) -> None:
-        self.hub = Hub(store, host, port)
+    def __init__(
+        self, store: Store, host: str = "127.0.0.1", port: int = 8765, *, nightly_sync: bool = False
+    ) -> None:
+        self.hub = Hub(store, host, port, nightly_sync=nightly_sync)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="hub", daemon=True)
 

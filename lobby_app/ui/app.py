@@ -84,7 +84,7 @@ def run_desk(
     hub: HubThread | None = None
     hub_error = ""
     if embed_hub:
-        hub = HubThread(store, hub_host, hub_port)
+        hub = HubThread(store, hub_host, hub_port, nightly_sync=True)
         try:
             hub.start()
         except LobbyError as exc:

@@ -63,6 +63,7 @@ log = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 120
 REFRESH_MS = 3000
+SYNC_STATUS_MS = 60_000
 ERROR_STYLE = "color: #b00020; font-weight: bold;"
 
 
@@ -117,7 +118,36 @@ class DeskWindow(QMainWindow):
             link.pushed.connect(self._on_hub_event)
             link.state.connect(self._on_link_state)
         self.worker.submit(_warm_up_printing, None, lambda e: log.warning("printing: %s", e))
+        self._sync_timer = QTimer(self, interval=SYNC_STATUS_MS)
+        self._sync_timer.timeout.connect(self.refresh_sync_status)
+        self._sync_timer.start()
+        self.refresh_sync_status()
         self.search.setFocus()
+
+    def refresh_sync_status(self) -> None:
+        self.worker.submit(
+            self.backend.sync_status,
+            self._show_sync_status,
+            lambda e: log.warning("sync status: %s", e),
+        )
+
+    def _show_sync_status(self, st: dict[str, Any]) -> None:
+        """The last successful sync with head office and what waits to go; a missed night
+        is said in red."""
+        last = st.get("last_success_at")
+        when = (
+            datetime.fromisoformat(last).astimezone(self.settings.tz).strftime("%m-%d %H:%M")
+            if last
+            else tr("从未")
+        )
+        text = tr(f"总行同步：上次成功 {when} · 待上传 {st.get('pending', 0)} 项")
+        if st.get("missed"):
+            text = tr(f"未完成夜间同步（上次成功 {when}，待上传 {st.get('pending', 0)} 项）")
+            if st.get("last_error"):
+                text += tr(f"：{st['last_error'][:60]}")
+        self.sync_label.setText(text)
+        self.sync_label.setToolTip(st.get("last_error") or "")
+        self.sync_label.setStyleSheet(ERROR_STYLE if st.get("missed") else "color: #555;")
 
     # ------------------------------------------------------------ layout
 
@@ -133,6 +163,8 @@ class DeskWindow(QMainWindow):
         self.setCentralWidget(splitter)
         self.status_label = QLabel()
         self.statusBar().addPermanentWidget(self.status_label)
+        self.sync_label = QLabel()
+        self.statusBar().addWidget(self.sync_label)
         menu = self.menuBar().addMenu(tr("设置(&S)"))
         act = QAction(tr("打印设置…"), self)
         act.triggered.connect(self.open_print_settings)
@@ -838,6 +870,8 @@ class DeskWindow(QMainWindow):
         """A station changed something: reload; a teller's referral prints its slip here."""
         if name == "lobby":
             self._hub_refresh.start()  # many pushes in a burst make one reload
+        elif name == "sync":
+            self.refresh_sync_status()
         elif name == "referral":
             ref = msg.get("data", {})
             # The desk that is the hub prints the slips of the tellers' referrals; a second
