@@ -611,6 +611,10 @@ def run_sync(
                 _check_and_repair(store, engine, branch, result, plans)
             if direction in ("down", "both"):
                 _down(store, engine, branch, result)
+                if direction == "both" and result.downloaded:
+                    # what the download changed here (a removed customer detached from the
+                    # visits that named them) goes up in the same run
+                    _up(store, engine, branch, result, plans)
         except (DBAPIError, SQLAlchemyError, sqlite3.Error, psycopg.Error) as exc:
             raise explain(exc, result.target) from exc
         except OSError as exc:
