@@ -44,9 +44,13 @@ def copy_day(db: Path, source: date, targets: list[date]) -> None:
         k = (target - source).days
         shift = f"'+{k} days'"
 
+        # a new id of the same length: the head office keeps ids in 36 characters
+        def nid(col: str, k: int = k) -> str:
+            return f"substr({col}, 1, 29) || printf('-k%05d', {k})"
+
         def expr(c: str, k: int = k, shift: str = shift) -> str:
             if c == "id":
-                return f"id || '-{k}'"
+                return nid("id")
             if c == "business_date":
                 return f"date(business_date, {shift})"
             if c in times:
@@ -59,13 +63,13 @@ def copy_day(db: Path, source: date, targets: list[date]) -> None:
             (source.isoformat(),),
         )
         con.execute(
-            f"insert into ticket_need (ticket_id, tag) select ticket_id || '-{k}', tag"
+            f"insert into ticket_need (ticket_id, tag) select {nid('ticket_id')}, tag"
             " from ticket_need where ticket_id in (select id from ticket where business_date = ?)",
             (source.isoformat(),),
         )
         con.execute(
             "insert into ticket_event (id, ticket_id, at, kind, actor, detail)"
-            f" select id || '-{k}', ticket_id || '-{k}', strftime('%Y-%m-%d %H:%M:%f', at, {shift}),"
+            f" select {nid('id')}, {nid('ticket_id')}, strftime('%Y-%m-%d %H:%M:%f', at, {shift}),"
             " kind, actor, detail from ticket_event"
             " where ticket_id in (select id from ticket where business_date = ?)",
             (source.isoformat(),),
@@ -73,10 +77,12 @@ def copy_day(db: Path, source: date, targets: list[date]) -> None:
         rcols = [r[1] for r in con.execute("pragma table_info(referral)")]
 
         def rexpr(c: str, k: int = k, shift: str = shift) -> str:
-            if c in ("id", "referral_no"):
-                return f"{c} || '-{k}'"
+            if c == "id":
+                return nid("id")
+            if c == "referral_no":
+                return f"referral_no || '-{k}'"
             if c == "ticket_id":
-                return f"ticket_id || '-{k}'"
+                return nid("ticket_id")
             if c == "business_date":
                 return f"date(business_date, {shift})"
             if c in ("created_at", "accepted_at", "contacted_at", "closed_at"):
@@ -90,7 +96,7 @@ def copy_day(db: Path, source: date, targets: list[date]) -> None:
         )
         con.execute(
             "insert into referral_credit (referral_id, staff_no, kind, share_pct, amount_fen)"
-            f" select referral_id || '-{k}', staff_no, kind, share_pct, amount_fen"
+            f" select {nid('referral_id')}, staff_no, kind, share_pct, amount_fen"
             " from referral_credit where referral_id in"
             " (select id from referral where business_date = ?)",
             (source.isoformat(),),

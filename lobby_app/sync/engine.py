@@ -141,6 +141,14 @@ def explain(exc: BaseException, target: str) -> LobbyError:
         return LobbyError(
             "auth_failed", tr(f"总行数据库里没有这个库：{target}。请核对同步地址。{after}")
         )
+    orig = getattr(exc, "orig", None) or exc
+    if isinstance(orig, (psycopg.DataError, psycopg.IntegrityError, psycopg.ProgrammingError)):
+        return LobbyError(
+            "rejected",
+            tr(
+                f"总行数据库拒收了数据：{raw.splitlines()[0][:200]}。请把此消息转给总行工程师。{after}"
+            ),
+        )
     if any(
         k in low
         for k in (
