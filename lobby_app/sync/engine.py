@@ -682,7 +682,14 @@ def sync_status(store: Store, *, now: datetime | None = None) -> SyncStatus:
     due = last_due(now, st)
     last = state.get("last_success_at")
     last_dt = datetime.fromisoformat(last) if last else None
-    missed = (last_dt is None or last_dt < due) and (now - due).total_seconds() > 3600
+    # missed: a scheduled night before the latest passed without a success, or the latest
+    # is more than an hour gone (the sync takes minutes at most)
+    from datetime import timedelta
+
+    earlier = due - timedelta(days=1)
+    missed = last_dt is None and (now - due).total_seconds() > 3600
+    if last_dt is not None:
+        missed = last_dt < earlier or (last_dt < due and (now - due).total_seconds() > 3600)
     return SyncStatus(
         last_success_at=last,
         last_attempt_at=state.get("last_attempt_at"),

@@ -321,6 +321,7 @@ def test_embedded_head_office_and_the_command_line(branch: Store, tmp_path: Path
 
 
 def test_hub_syncs_when_a_night_was_missed(branch: Store) -> None:
+    from lobby_app.hub.commands import Station
     from lobby_app.hub.server import Hub
 
     async def body() -> None:
@@ -328,6 +329,12 @@ def test_hub_syncs_when_a_night_was_missed(branch: Store) -> None:
         assert await hub.sync_if_due() is True  # never synced: due at once
         assert hub.last_sync is not None and hub.last_sync["status"] == "ok"
         assert await hub.sync_if_due() is False  # done for tonight
+        # closing the day sends it at once
+        desk = Station("desk", None, "L01", "lobby_manager")
+        await hub.execute(desk, "close_day", {"force": True}, "close-1")
+        assert hub._after_close is not None
+        after = await hub._after_close
+        assert after["status"] == "ok" and after["uploaded"].get("day_close") == 1
         hub._pool.shutdown()
         hub._read_pool.shutdown()
 

@@ -225,3 +225,30 @@ def test_f10_previews_todays_summary_with_the_ticket_just_issued(
     qtbot.waitUntil(lambda: dlg.pages.count() > 0, timeout=20_000)
     assert "未日终" in dlg.state.text() and "取号 1" in dlg.state.text()
     dlg.close()
+
+
+def test_status_bar_warns_when_a_nightly_sync_was_missed(qtbot: QtBot, desk: DeskWindow) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import text
+
+    assert desk.store is not None
+    old = datetime.now(UTC) - timedelta(days=3)
+    with desk.store.engine.begin() as c:
+        c.execute(
+            text("insert into sync_state (key, value) values ('last_success_at', :v)"),
+            {"v": old.isoformat()},
+        )
+    desk.refresh_sync_status()
+    when = old.astimezone(desk.settings.tz).strftime("%m-%d %H:%M")
+    qtbot.waitUntil(lambda: f"上次成功 {when}" in desk.sync_label.text(), timeout=5_000)
+    assert (
+        desk.sync_label.text().startswith("未完成夜间同步") and "待上传" in desk.sync_label.text()
+    )
+    with desk.store.engine.begin() as c:
+        c.execute(
+            text("update sync_state set value = :v where key = 'last_success_at'"),
+            {"v": datetime.now(UTC).isoformat()},
+        )
+    desk.refresh_sync_status()
+    qtbot.waitUntil(lambda: desk.sync_label.text().startswith("总行同步：上次成功"), timeout=5_000)
