@@ -32,6 +32,12 @@ def _common() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help=tr("输出一个 JSON 文档，供脚本使用"),
     )
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help=tr("本机配置文件(默认：系统配置目录下的 lobby-app.toml)"),
+    )
     return p
 
 
@@ -45,7 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lobby-app {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("desk", parents=[common], help=tr("打开大堂经理工作台(默认)"))
+    p = sub.add_parser("run", parents=[common], help=tr("按本机配置启动(默认；首次运行先设置)"))
+    p.set_defaults(handler=cmd_start)
+
+    p = sub.add_parser("setup", parents=[common], help=tr("修改本机设置(角色、主机、打印机、同步)"))
+    p.set_defaults(handler=cmd_setup)
+
+    p = sub.add_parser("desk", parents=[common], help=tr("打开大堂经理工作台"))
     p.add_argument("--host", default="0.0.0.0", help=tr("内置网点主机的监听地址"))
     p.add_argument("--port", type=int, default=8765, help=tr("内置网点主机的端口"))
     p.add_argument("--no-hub", action="store_true", help=tr("不启动内置网点主机"))
@@ -310,6 +322,96 @@ def _emit(args: argparse.Namespace, doc: object, text: str) -> None:
 
 
 # ---------------------------------------------------------------- handlers
+
+
+def _config_path(args: argparse.Namespace) -> Path:
+    from lobby_app.config import default_path
+
+    return getattr(args, "config", None) or default_path()
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    from lobby_app.config import load
+    from lobby_app.ui.app import qt_app
+    from lobby_app.ui.setup_dialog import SetupDialog
+
+    qt_app()
+    path = _config_path(args)
+    try:
+        current = load(path)
+    except LobbyError as exc:
+        print(tr(f"错误：{exc.message}"), file=sys.stderr)
+        current = None
+    dlg = SetupDialog(path, current, first_run=current is None)
+    return 0 if dlg.exec() else 1
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    """What an installed PC does when its icon is clicked: the first time, the setup dialog;
+    then the station it was set up as."""
+    from lobby_app.config import load
+    from lobby_app.ui.app import qt_app, run_desk, run_station
+    from lobby_app.ui.setup_dialog import SetupDialog
+
+    path = _config_path(args)
+    try:
+        cfg = load(path)
+    except LobbyError as exc:
+        from PySide6.QtWidgets import QMessageBox
+
+        qt_app()
+        QMessageBox.warning(None, tr("配置有误"), exc.message)
+        cfg = None
+    if cfg is None:
+        qt_app()
+        dlg = SetupDialog(path, None, first_run=True)
+        if not dlg.exec() or dlg.saved is None:
+            return 1
+        cfg = dlg.saved
+    st = cfg.station
+    if st.role == "desk":
+        data_dir = getattr(args, "data_dir", None) or (Path(st.data_dir) if st.data_dir else None)
+        _apply_desk_config(cfg, data_dir)
+        return run_desk(data_dir, hub_port=st.port, config_path=path)
+    import os
+
+    return run_station(
+        st.role,
+        hub_url=st.hub,
+        key=st.key,
+        staff=st.staff or os.environ.get("LOBBY_STAFF", ""),
+        pin=os.environ.get("LOBBY_PIN", ""),
+        window=st.window,
+        full_screen=st.role == "display",
+        data_dir=getattr(args, "data_dir", None),
+    )
+
+
+def _apply_desk_config(cfg: Any, data_dir: Path | None) -> None:
+    """The desk PC's configuration becomes the branch's settings in its store."""
+    from lobby_app.store import Store, commands
+
+    wanted = {
+        "branch_code": cfg.branch.code,
+        "branch_name": cfg.branch.name,
+        "print_kind": cfg.printer.kind,
+        "printer": cfg.printer.name,
+        "print_folder": cfg.printer.folder,
+        "sync_url": cfg.sync.url,
+        "sync_time": cfg.sync.time,
+    }
+    store = Store.open(data_dir)
+    try:
+        current = {k: str(v) for k, v in commands.settings(store).__dict__.items()}
+        changes = {
+            k: v
+            for k, v in wanted.items()
+            if (v or k in ("printer", "print_folder", "sync_url")) and current.get(k) != v
+        }
+        if changes:
+            commands.change_settings(store, changes, actor="setup")
+    finally:
+        store.close()
 
 
 def cmd_desk(args: argparse.Namespace) -> int:
@@ -1051,11 +1153,21 @@ def cmd_marketing_rules(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     import logging
 
-    if not logging.getLogger().handlers:  # messages reach the person as text, not as log lines
-        logging.getLogger().addHandler(logging.NullHandler())
+    from lobby_app.logs import install_crash_handler, setup_logging
+
+    setup_logging()  # the log file; messages reach the person as text, not as log lines
     parser = build_parser()
     args = parser.parse_args(argv)
-    handler: Handler = getattr(args, "handler", cmd_desk)
+    handler: Handler = getattr(args, "handler", cmd_start)
+    if handler in (cmd_start, cmd_setup, cmd_desk, cmd_station):
+        from lobby_app.ui.app import show_crash
+
+        install_crash_handler(show_crash)
+    elif handler is cmd_hub:
+        install_crash_handler()
+    logging.getLogger("lobby_app").info(
+        "lobby-app %s: %s", __version__, getattr(args, "command", None) or "run"
+    )
     try:
         return handler(args)
     except LobbyError as exc:

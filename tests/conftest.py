@@ -10,6 +10,10 @@ import pytest
 from stdnum.cn import ric
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if "LOBBY_LOG_DIR" not in os.environ:  # the app's log files go to a scratch folder in tests
+    import tempfile
+
+    os.environ["LOBBY_LOG_DIR"] = tempfile.mkdtemp(prefix="lobby-test-logs-")
 
 from lobby_app.store import Store
 

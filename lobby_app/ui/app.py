@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import qasync  # imported after PySide6 so it picks this binding
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtCore import QThread
+from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lobby_app import __version__
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
 from lobby_app.hub.thread import HubThread
@@ -51,14 +53,49 @@ def use_chinese_font(app: QApplication) -> str | None:
     return None
 
 
+def app_icon() -> QIcon:
+    from importlib import resources
+
+    icon = QIcon()
+    try:
+        path = resources.files("lobby_app.resources") / "icon.png"
+        icon.addFile(str(path))
+    except (ModuleNotFoundError, FileNotFoundError):
+        pass
+    return icon
+
+
 def qt_app() -> QApplication:
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(sys.argv[:1])
     app.setApplicationName("lobby-app")
     app.setApplicationDisplayName(tr("网点厅堂管理"))
+    app.setApplicationVersion(__version__)
+    app.setWindowIcon(app_icon())
     use_chinese_font(app)
     return app
+
+
+def show_crash(message: str) -> None:
+    """The crash handler's message box (only on the GUI thread; elsewhere it is logged)."""
+    app = QApplication.instance()
+    if app is None or QThread.currentThread() is not app.thread():
+        raise RuntimeError("not on the GUI thread")
+    QMessageBox.critical(None, tr("程序出错"), message)
+
+
+def about_text(config_path: Path | None, data_dir: Path | None) -> str:
+    from lobby_app.config import default_path
+    from lobby_app.logs import log_file
+    from lobby_app.store.db import default_data_dir
+
+    return tr(
+        f"网点厅堂管理 lobby-app {__version__}\n\n"
+        f"数据目录：{data_dir or default_data_dir()}\n"
+        f"配置文件：{config_path or default_path()}\n"
+        f"日志文件：{log_file()}"
+    )
 
 
 def build_desk(store: Store, hub: HubThread | None = None) -> DeskWindow:
@@ -73,6 +110,7 @@ def run_desk(
     hub_host: str = "0.0.0.0",
     hub_port: int = 8765,
     embed_hub: bool = True,
+    config_path: Path | None = None,
 ) -> int:
     """The lobby desk; by default it is also the branch hub that the stations connect to."""
     app = qt_app()
@@ -91,6 +129,7 @@ def run_desk(
             log.warning("desk without hub: %s", exc.message)
             hub, hub_error = None, exc.message
     window = build_desk(store, hub)
+    window.config_path = config_path
     if hub is not None:
         window.set_hub_state(
             tr(f"本机是网点主机：{hub_host}:{hub.hub.port}，柜员窗口、客户经理和叫号屏可连接")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -84,6 +85,7 @@ class DeskWindow(QMainWindow):
         # The store, when it is on this PC (the desk that is the hub); None for a remote desk.
         self.store = backend if isinstance(backend, Store) else None
         self.actor = actor
+        self.config_path: Path | None = None  # this PC's configuration file, when started from it
         self.hub = hub
         self.link = link
         self.worker = Worker(self)
@@ -169,11 +171,18 @@ class DeskWindow(QMainWindow):
         act = QAction(tr("打印设置…"), self)
         act.triggered.connect(self.open_print_settings)
         menu.addAction(act)
+        act = QAction(tr("本机设置…"), self)
+        act.triggered.connect(self.open_local_settings)
+        menu.addAction(act)
         day_menu = self.menuBar().addMenu(tr("日终(&D)"))
         act = QAction(tr("营业日终汇总…"), self)
         act.setShortcut(QKeySequence(Qt.Key.Key_F10))
         act.triggered.connect(self.open_summary)
         day_menu.addAction(act)
+        help_menu = self.menuBar().addMenu(tr("帮助(&H)"))
+        act = QAction(tr("关于…"), self)
+        act.triggered.connect(self.show_about)
+        help_menu.addAction(act)
         QShortcut(QKeySequence(Qt.Key.Key_F2), self, self.choose_walk_in)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.reset_customer)
         QShortcut(QKeySequence("Ctrl+Return"), self, self.issue)
@@ -904,6 +913,27 @@ class DeskWindow(QMainWindow):
         self.hub_label.setText(text)
 
     # ------------------------------------------------------------ settings
+
+    def show_about(self) -> None:
+        from lobby_app.ui.app import about_text
+
+        QMessageBox.about(
+            self,
+            tr("关于"),
+            about_text(self.config_path, self.store.data_dir if self.store else None),
+        )
+
+    def open_local_settings(self) -> None:
+        from lobby_app.config import default_path, load
+        from lobby_app.ui.setup_dialog import SetupDialog
+
+        path = self.config_path or default_path()
+        try:
+            current = load(path)
+        except LobbyError as exc:  # a broken file: start from defaults, say why
+            QMessageBox.warning(self, tr("本机设置"), exc.message)
+            current = None
+        SetupDialog(path, current, first_run=False, parent=self).exec()
 
     def open_summary(self) -> SummaryDialog:
         from lobby_app.ui.summary_dialog import SummaryDialog

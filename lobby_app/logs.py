@@ -1,0 +1,98 @@
+"""Log files: rotating, in the platform's log directory, never with a full ID or phone number.
+
+Every line is masked as the screens are (runs of 7+ digits keep their last 4), after the
+message and any traceback are formatted, so nothing personal reaches the disk by accident.
+A crash is written to the log and the person at the PC is told in plain Chinese what to do.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+
+from lobby_app.core.i18n import tr
+from lobby_app.core.identity import mask_free_text
+
+LOG_NAME = "lobby-app.log"
+MAX_BYTES = 2_000_000
+BACKUPS = 5
+_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"
+
+
+class MaskingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_free_text(super().format(record))
+
+
+def log_dir() -> Path:
+    from lobby_app.config import log_dir as platform_log_dir
+
+    env = os.environ.get("LOBBY_LOG_DIR")
+    return Path(env) if env else platform_log_dir()
+
+
+def log_file() -> Path:
+    return log_dir() / LOG_NAME
+
+
+def setup_logging(level: int = logging.INFO) -> Path | None:
+    """Log to the rotating file (once per process); None if the folder cannot be written
+    (then logging stays silent rather than stopping the app)."""
+    root = logging.getLogger()
+    for h in root.handlers:
+        if isinstance(h, logging.handlers.RotatingFileHandler):
+            return Path(h.baseFilename)
+    path = log_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+        )
+    except OSError:
+        root.addHandler(logging.NullHandler())
+        return None
+    handler.setFormatter(MaskingFormatter(_FORMAT))
+    root.addHandler(handler)
+    root.setLevel(level)
+    return path
+
+
+def crash_message(path: Path | None) -> str:
+    where = tr(f"已记录到日志文件：{path}") if path else tr("（日志文件无法写入）")
+    return tr(
+        f"程序遇到意外错误，需要关闭。{where}\n\n"
+        "已经保存的取号、叫号和转介都不会丢失。请重新打开程序；"
+        "如果反复出现，请把这个日志文件交给网点的科技（IT）人员。"
+    )
+
+
+def install_crash_handler(show: Callable[[str], None] | None = None) -> None:
+    """Uncaught errors, on any thread: to the log with the traceback, and a plain message."""
+    log = logging.getLogger("lobby_app.crash")
+
+    def on_error(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, exc, tb)
+            return
+        log.critical("uncaught error", exc_info=(kind, exc, tb))
+        message = crash_message(log_file())
+        if show is not None:
+            try:
+                show(message)
+                return
+            except Exception:  # the message box itself failed: fall back to the terminal
+                log.exception("could not show the crash message")
+        print(message, file=sys.stderr)
+
+    def on_thread_error(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is not None:
+            on_error(args.exc_type, args.exc_value, args.exc_traceback)
+
+    sys.excepthook = on_error
+    threading.excepthook = on_thread_error

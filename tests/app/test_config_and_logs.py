@@ -1,0 +1,158 @@
+"""This PC's configuration file, the first-run dialog, log files and the crash message."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from lobby_app.config import Config, StationPart, load, save
+from lobby_app.core.errors import LobbyError
+
+GOOD = """
+[branch]
+code = "310115001"
+name = "城东支行"
+
+[station]
+role = "teller"
+window = 3
+hub = "ws://192.168.1.10:8765"
+key = "k3y"
+
+[printer]
+kind = "none"
+"""
+
+
+def test_good_missing_and_round_trip(tmp_path: Path) -> None:
+    assert load(tmp_path / "none.toml") is None  # first run
+    path = tmp_path / "lobby-app.toml"
+    path.write_text(GOOD, encoding="utf-8")
+    cfg = load(path)
+    assert cfg is not None
+    assert (cfg.station.role, cfg.station.window, cfg.station.hub) == (
+        "teller",
+        3,
+        "ws://192.168.1.10:8765",
+    )
+    assert cfg.branch.name == "城东支行" and cfg.sync.time == "21:30"
+    cfg.station.staff = "T01"
+    save(cfg, path)
+    assert load(path) == cfg
+    assert oct(path.stat().st_mode & 0o777) == "0o600"  # the station key is in it
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "says"),
+    [
+        ("[station\nrole = 'desk'", "格式", "TOML"),
+        ("[station]\nrole = 'cashier'", "station.role", "desk / teller / manager / display"),
+        ("[station]\nrole = 'teller'\nhub = 'ws://h:1'", "station.window", "窗口号"),
+        ("[station]\nrole = 'teller'\nwindow = '3'\nhub = 'ws://h:1'", "station.window", "整数"),
+        ("[station]\nrole = 'manager'\nhub = 'http://h:1'", "station.hub", "ws://"),
+        ("[station]\nport = 70000", "station.port", "65535"),
+        ("[printer]\nkind = 'printer'", "printer.name", "打印机名称"),
+        ("[sync]\ntime = '25:00'", "sync.time", "21:30"),
+        ("[sync]\nurl = 'mysql://x'", "sync.url", "postgresql"),
+        ("[branch]\ncode = 3100", "branch.code", "文字"),
+        ("[stations]\nrole = 'desk'", "stations", "不认识"),
+        ("station = 3", "station", "小节"),
+    ],
+)
+def test_bad_files_say_which_key_and_what_to_do(
+    tmp_path: Path, text: str, where: str, says: str
+) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(LobbyError) as e:
+        load(path)
+    assert e.value.code == "config_invalid"
+    assert where in e.value.message and says in e.value.message and str(path) in e.value.message
+    assert "本机设置" in e.value.message
+
+
+def test_not_utf8_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.toml"
+    path.write_bytes("[branch]\nname = '城东'".encode("gbk"))
+    with pytest.raises(LobbyError) as e:
+        load(path)
+    assert "UTF-8" in e.value.message
+
+
+def test_first_run_dialog_saves_a_teller_pc(qtbot: QtBot, tmp_path: Path) -> None:
+    from lobby_app.ui.app import qt_app
+    from lobby_app.ui.setup_dialog import SetupDialog
+
+    qt_app()
+    path = tmp_path / "cfg" / "lobby-app.toml"
+    dlg = SetupDialog(path, None, first_run=True)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    assert dlg.sync_box.isVisible() and not dlg.hub.isVisible()  # a desk by default
+    dlg.branch_code.setText("310115001")
+    dlg.branch_name.setText("城东支行")
+    dlg.role.setCurrentIndex(dlg.role.findData("teller"))
+    assert dlg.hub.isVisible() and dlg.window_no.isVisible() and not dlg.sync_box.isVisible()
+    dlg.window_no.setValue(4)
+    dlg.accept()  # no hub address yet: refused, nothing written
+    assert "station.hub" in dlg.error.text() and not path.exists()
+    dlg.hub.setText("ws://192.168.1.10:8765")
+    dlg.key.setText("secret-key")
+    dlg.print_kind.setCurrentIndex(dlg.print_kind.findData("folder"))
+    dlg.folder.setText(str(tmp_path / "prints"))
+    dlg.test_print()
+    assert "测试页已保存" in dlg.test_result.text()
+    assert list((tmp_path / "prints").glob("print-test*.pdf"))
+    dlg.accept()
+    cfg = load(path)
+    assert cfg == dlg.saved
+    assert cfg is not None and cfg.station == StationPart(
+        role="teller", window=4, hub="ws://192.168.1.10:8765", key="secret-key"
+    )
+    # later, the same dialog as 本机设置, filled from the file
+    again = SetupDialog(path, cfg, first_run=False)
+    qtbot.addWidget(again)
+    assert again.window_no.value() == 4 and again.key.text() == "secret-key"
+    assert again.windowTitle() == "本机设置"
+
+
+def test_logs_mask_id_and_phone_and_a_crash_is_explained(tmp_path: Path) -> None:
+    code = (
+        "from lobby_app.logs import setup_logging, install_crash_handler\n"
+        "import logging\n"
+        "setup_logging()\n"
+        "install_crash_handler()\n"
+        "logging.getLogger('lobby_app.x').warning('customer 310101196003010011 phone 13812345678')\n"
+        "raise ValueError('bad id 31010119600301001X in row')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"LOBBY_LOG_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert "程序遇到意外错误" in proc.stderr and str(tmp_path) in proc.stderr
+    log = (tmp_path / "lobby-app.log").read_text(encoding="utf-8")
+    assert "ValueError" in log and "Traceback" in log
+    for full in ("310101196003010011", "13812345678", "31010119600301001X"):
+        assert full not in log
+    assert "**************0011" in log and "*******5678" in log
+
+
+def test_about_names_the_paths(tmp_path: Path) -> None:
+    from lobby_app.ui.app import about_text
+
+    text = about_text(tmp_path / "c.toml", tmp_path / "data")
+    assert "0." in text and str(tmp_path / "c.toml") in text and "日志文件" in text
+
+
+def test_config_defaults_are_a_valid_desk(tmp_path: Path) -> None:
+    save(Config(), tmp_path / "d.toml")
+    cfg = load(tmp_path / "d.toml")
+    assert cfg is not None and cfg.station.role == "desk" and cfg.printer.kind == "folder"
