@@ -172,10 +172,12 @@ class LoginDialog(QDialog):
         self.staff = QLineEdit(staff)
         self.pin = QLineEdit()
         self.pin.setEchoMode(QLineEdit.EchoMode.Password)
-        form.addRow(tr("站点密钥"), self.key)
+        if not key:  # a PC set up once already has the branch's key: ask only for the person
+            form.addRow(tr("站点密钥"), self.key)
         if need_staff:
             form.addRow(tr("工号"), self.staff)
             form.addRow(tr("密码"), self.pin)
+            (self.pin if staff else self.staff).setFocus()
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )

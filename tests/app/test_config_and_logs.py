@@ -156,3 +156,20 @@ def test_config_defaults_are_a_valid_desk(tmp_path: Path) -> None:
     save(Config(), tmp_path / "d.toml")
     cfg = load(tmp_path / "d.toml")
     assert cfg is not None and cfg.station.role == "desk" and cfg.printer.kind == "folder"
+
+
+def test_login_asks_only_for_the_person_when_the_pc_knows_the_key(qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from lobby_app.ui.app import LoginDialog, qt_app
+
+    qt_app()
+    known = LoginDialog("1 号窗口登录", need_staff=True, key="k", staff="")
+    qtbot.addWidget(known)
+    known.show()
+    labels = [w.text() for w in known.findChildren(QLabel)]
+    assert "站点密钥" not in labels and "工号" in labels and "密码" in labels
+    qtbot.waitUntil(lambda: known.staff.hasFocus())
+    fresh = LoginDialog("1 号窗口登录", need_staff=True, key="", staff="")
+    qtbot.addWidget(fresh)
+    assert "站点密钥" in [w.text() for w in fresh.findChildren(QLabel)]
