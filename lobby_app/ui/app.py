@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import qasync  # imported after PySide6 so it picks this binding
-from PySide6.QtCore import QThread
+from PySide6.QtCore import QLibraryInfo, QLocale, QThread, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase, QIcon
 from PySide6.QtWidgets import (
     QApplication,
@@ -74,7 +74,21 @@ def qt_app() -> QApplication:
     app.setApplicationVersion(__version__)
     app.setWindowIcon(app_icon())
     use_chinese_font(app)
+    _use_chinese_qt_texts(app)
     return app
+
+
+def _use_chinese_qt_texts(app: QApplication) -> None:
+    """Qt's own words (OK, Cancel, Save, Yes, the file dialog) in Simplified Chinese."""
+    if getattr(app, "_lobby_translator", None) is not None:
+        return
+    translator = QTranslator(app)
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if translator.load(QLocale(QLocale.Language.Chinese, QLocale.Country.China), "qt", "_", folder):
+        app.installTranslator(translator)
+        app._lobby_translator = translator  # type: ignore[attr-defined]
+    else:
+        log.warning("Qt's Chinese translations not found in %s", folder)
 
 
 def show_crash(message: str) -> None:

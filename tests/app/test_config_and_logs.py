@@ -84,6 +84,8 @@ def test_not_utf8_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_first_run_dialog_saves_a_teller_pc(qtbot: QtBot, tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QPushButton
+
     from lobby_app.ui.app import qt_app
     from lobby_app.ui.setup_dialog import SetupDialog
 
@@ -118,6 +120,8 @@ def test_first_run_dialog_saves_a_teller_pc(qtbot: QtBot, tmp_path: Path) -> Non
     qtbot.addWidget(again)
     assert again.window_no.value() == 4 and again.key.text() == "secret-key"
     assert again.windowTitle() == "本机设置"
+    words = {b.text() for b in again.findChildren(QPushButton)}
+    assert {"保存", "取消", "测试打印"} <= words  # Qt's own buttons in Chinese too
 
 
 def test_logs_mask_id_and_phone_and_a_crash_is_explained(tmp_path: Path) -> None:
