@@ -341,3 +341,25 @@ def test_hub_syncs_when_a_night_was_missed(branch: Store) -> None:
     asyncio.run(body())
     assert (branch.data_dir / "headoffice.sqlite3").exists()
     assert sync_status(branch).missed is False
+
+
+def test_ho_migrate_and_a_failed_sync_on_the_command_line(branch: Store, pg: str) -> None:
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "lobby_app", "--data-dir", str(branch.data_dir), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    first = cli("--json", "ho-migrate", "--to", pg_url(pg))
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout) == {"before": None, "after": "ho0001"}
+    again = cli("--json", "ho-migrate", "--to", pg_url(pg))
+    assert json.loads(again.stdout)["before"] == "ho0001"
+    assert psql(pg, "select value from ho_version") == [(0,)]
+    down = cli("sync", "--to", "postgresql+psycopg://lobby:secret@127.0.0.1:1/ho")
+    assert down.returncode == 2 and "连不上总行数据库" in down.stderr
+    assert "secret" not in down.stderr and "***" in down.stderr
+    status = cli("sync-status")
+    assert "上次出错" in status.stdout and "secret" not in status.stdout
