@@ -19,6 +19,7 @@ import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -72,6 +73,25 @@ def raw_insert_rate(store: Store, dsn: str, db: str, url: str) -> tuple[int, flo
     return total, took
 
 
+def measure(label: str, store: Store, dsn: str, dbs: list[str], url: Any) -> None:
+    """Everything pending at once into an empty head office, then the raw limit."""
+    with store.engine.begin() as c:
+        c.exec_driver_sql("delete from sync_state")
+        c.exec_driver_sql("delete from change_log")
+    engine._requeue_all(store)
+    t0 = time.perf_counter()
+    result = run_sync(store, url(dbs[0]), direction="up")
+    took = time.perf_counter() - t0
+    rows = sum(result.uploaded.values())
+    raw_rows, raw_s = raw_insert_rate(store, dsn, dbs[1], url(dbs[1]))
+    print(
+        f"{label}: {rows} rows in {result.batches} batches, status {result.status}: "
+        f"sync {took:.2f} s ({rows / took:,.0f} rows/s); raw executemany {raw_rows} rows in "
+        f"{raw_s:.2f} s ({raw_rows / raw_s:,.0f} rows/s); "
+        f"sync at {100 * (rows / took) / (raw_rows / raw_s):.0f} % of raw"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pg", default="host=127.0.0.1 port=55432 user=postgres")
@@ -101,38 +121,14 @@ def main() -> None:
             dayclose.close_day(store, DAY, actor="L01", force=True)
             # a fresh start for the measurement: only the busy day's work is pending
             run_sync(store, url(dbs[2]))  # also warms the imports up
-            with store.engine.begin() as c:
-                c.exec_driver_sql("delete from sync_state")
-                c.exec_driver_sql("delete from change_log")
-            engine._requeue_all(store)
-            t0 = time.perf_counter()
-            day = run_sync(store, url(dbs[0]), direction="up")
-            day_s = time.perf_counter() - t0
-            rows = sum(day.uploaded.values())
-            raw_rows, raw_s = raw_insert_rate(store, args.pg, dbs[1], url(dbs[1]))
-            print(f"busy day: {sim.issued} visits, {rows} rows in {day.batches} batches: "
-                  f"sync {day_s:.2f} s ({rows / day_s:,.0f} rows/s); raw executemany "
-                  f"{raw_rows} rows in {raw_s:.2f} s ({raw_rows / raw_s:,.0f} rows/s); "
-                  f"sync at {100 * (rows / day_s) / (raw_rows / raw_s):.0f} % of raw")  # fmt: skip
+            measure(f"busy day ({sim.issued} visits)", store, args.pg, dbs, url)
             # the backlog: the day copied to 89 more dates, everything pending at once
             days = [DAY + timedelta(days=i) for i in range(args.days)]
             copy_day(store.db_path, DAY, days)
             for db in dbs[:2]:
                 admin.execute(f"drop database {db} with (force)")
                 admin.execute(f"create database {db}")
-            with store.engine.begin() as c:
-                c.exec_driver_sql("delete from sync_state")
-                c.exec_driver_sql("delete from change_log")
-            engine._requeue_all(store)
-            t0 = time.perf_counter()
-            backlog = run_sync(store, url(dbs[0]), direction="up")
-            back_s = time.perf_counter() - t0
-            rows = sum(backlog.uploaded.values())
-            raw_rows, raw_s = raw_insert_rate(store, args.pg, dbs[1], url(dbs[1]))
-            print(f"{args.days}-day backlog: {rows} rows in {backlog.batches} batches: "
-                  f"sync {back_s:.1f} s ({rows / back_s:,.0f} rows/s), status {backlog.status}; "
-                  f"raw executemany {raw_rows} rows in {raw_s:.1f} s ({raw_rows / raw_s:,.0f} rows/s); "
-                  f"sync at {100 * (rows / back_s) / (raw_rows / raw_s):.0f} % of raw")  # fmt: skip
+            measure(f"{args.days}-day backlog", store, args.pg, dbs, url)
             t0 = time.perf_counter()
             again = run_sync(store, url(dbs[0]), direction="up")
             print(f"running it again: {sum(again.uploaded.values())} rows, "

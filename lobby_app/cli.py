@@ -648,15 +648,12 @@ def cmd_ho_migrate(args: argparse.Namespace) -> int:
 
 
 def _staff_name(store: Any, staff_no: str) -> str:
+    from lobby_app.store.closed import staff_label
+
     if not staff_no:
         return ""
-    from sqlalchemy import select
-
-    from lobby_app.models import Staff
-
     with store.read() as s:
-        name = s.scalar(select(Staff.name).where(Staff.staff_no == staff_no))
-    return f"{name}（{staff_no}）" if name else staff_no
+        return staff_label(s, staff_no)
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -194,28 +194,15 @@ def deliver_slip(
 ) -> PrintOutcome:
     """``print_slip`` with the settings in hand (a desk that reaches the store via the hub)."""
     slip = slip_print(referral, st, branch_name)
-    try:
-        if pdf_path is not None:
-            out = write_slip_pdf(slip, pdf_path)
-            return PrintOutcome(True, out, tr(f"转介单已保存到 {out}"))
-        target = target or target_for(st, data_dir)
-        with tempfile.TemporaryDirectory(prefix="lobby-slip-") as tmp:
-            pdf = write_slip_pdf(slip, Path(tmp) / f"{slip.referral_no}.pdf")
-            where = dispatch_pdf(pdf, target)
-        dest = Path(where) if target.kind == "folder" else None
-        msg = {
-            "folder": tr(f"转介单已保存到 {where}"),
-            "printer": tr(f"转介单已发送到打印机 {target.printer}"),
-            "none": tr("本机未设置打印"),
-        }[target.kind]
-        return PrintOutcome(True, dest, msg)
-    except PrintError as exc:
-        return PrintOutcome(False, None, exc.message_zh, exc.code)
-    except FontMissingError as exc:
-        return PrintOutcome(False, None, str(exc), "font_missing")
-    except OSError as exc:
-        msg = tr(f"转介单文件无法写入（{exc.strerror or exc}）。转介已记录，可稍后重打。")
-        return PrintOutcome(False, None, msg, "pdf_unwritable")
+    return _deliver(
+        lambda path: write_slip_pdf(slip, path),
+        f"{slip.referral_no}.pdf",
+        tr("转介单"),
+        target or target_for(st, data_dir),
+        save_to=pdf_path,
+        to_printer=pdf_path is None,
+        after_failure=tr("转介已记录，可稍后重打。"),
+    )
 
 
 def deliver_summary(
@@ -231,37 +218,58 @@ def deliver_summary(
     given it goes to ``<data dir>/reports``."""
     from lobby_app.printing.summary import write_summary_pdf  # platypus: only when asked
 
-    period = (
-        figures["from"]
-        if figures["from"] == figures["to"]
-        else f"{figures['from']}_{figures['to']}"
+    one_day = figures["from"] == figures["to"]
+    name = f"summary-{figures['from'] if one_day else figures['from'] + '_' + figures['to']}.pdf"
+    target = target_for(st, data_dir)
+    if target.kind == "folder":
+        target = PrintTarget(kind="folder", folder=data_dir / "reports")
+    return _deliver(
+        lambda path: write_summary_pdf(figures, path, prepared_by=prepared_by),
+        name,
+        tr("汇总表"),
+        target,
+        save_to=pdf_path
+        if pdf_path is not None or send_to_printer
+        else data_dir / "reports" / name,
+        to_printer=send_to_printer,
+        media_mm=(210, 297),
+        timeout_s=30.0,
+        after_failure=tr("请检查磁盘空间或换一个保存位置。"),
     )
-    name = f"summary-{period}.pdf"
+
+
+def _deliver(
+    write: Callable[[Path], Path],
+    name: str,
+    what: str,
+    target: PrintTarget,
+    *,
+    save_to: Path | None,
+    to_printer: bool,
+    media_mm: tuple[int, int] = (80, 120),
+    timeout_s: float = 10.0,
+    after_failure: str = "",
+) -> PrintOutcome:
+    """Render once; keep the file at ``save_to`` and/or send it where the PC prints. A failure
+    becomes a Chinese message, never an exception: what it printed stands regardless."""
     try:
-        if pdf_path is None and not send_to_printer:
-            pdf_path = data_dir / "reports" / name
-        if pdf_path is not None:
-            out = write_summary_pdf(figures, pdf_path, prepared_by=prepared_by)
-            if not send_to_printer:
-                return PrintOutcome(True, out, tr(f"汇总表已保存到 {out}"))
-        target = target_for(st, data_dir)
-        if target.kind == "folder":
-            target = PrintTarget(kind="folder", folder=data_dir / "reports")
-        with tempfile.TemporaryDirectory(prefix="lobby-summary-") as tmp:
-            pdf = write_summary_pdf(figures, Path(tmp) / name, prepared_by=prepared_by)
-            where = dispatch_pdf(pdf, target, media_mm=(210, 297), timeout_s=30.0)
+        kept = write(save_to) if save_to is not None else None
+        if not to_printer:
+            assert kept is not None
+            return PrintOutcome(True, kept, tr(f"{what}已保存到 {kept}"))
+        with tempfile.TemporaryDirectory(prefix="lobby-print-") as tmp:
+            pdf = kept or write(Path(tmp) / name)
+            where = dispatch_pdf(pdf, target, media_mm=media_mm, timeout_s=timeout_s)
         msg = {
-            "folder": tr(f"汇总表已保存到 {where}"),
-            "printer": tr(f"汇总表已发送到打印机 {target.printer}"),
-            "none": tr("本机未设置打印，汇总表没有打印"),
+            "folder": tr(f"{what}已保存到 {where}"),
+            "printer": tr(f"{what}已发送到打印机 {target.printer}"),
+            "none": tr(f"本机未设置打印，{what}没有打印"),
         }[target.kind]
-        return PrintOutcome(
-            True, pdf_path or (Path(where) if target.kind == "folder" else None), msg
-        )
+        return PrintOutcome(True, kept or (Path(where) if target.kind == "folder" else None), msg)
     except PrintError as exc:
-        return PrintOutcome(False, pdf_path, exc.message_zh, exc.code)
+        return PrintOutcome(False, None, exc.message_zh, exc.code)
     except FontMissingError as exc:
         return PrintOutcome(False, None, str(exc), "font_missing")
     except OSError as exc:
-        msg = tr(f"汇总表文件无法写入（{exc.strerror or exc}）。请检查磁盘空间或换一个保存位置。")
+        msg = tr(f"{what}文件无法写入（{exc.strerror or exc}）。{after_failure}")
         return PrintOutcome(False, None, msg, "pdf_unwritable")

@@ -51,3 +51,23 @@ def directory_store(store: Store) -> Store:
     )
     assert report.created == 5, report.errors
     return store
+
+
+_DEMO_TEMPLATES: dict[int, Path] = {}
+
+
+def open_demo_copy(factory: pytest.TempPathFactory, dest: Path, customers: int) -> Store:
+    """A demo branch with ``customers`` customers, seeded once per session and size, then
+    copied: each test gets its own store files without paying for the seeding again."""
+    import shutil
+
+    from lobby_app.store.demo import seed_demo
+
+    if customers not in _DEMO_TEMPLATES:
+        base = factory.mktemp(f"demo-{customers}")
+        s = Store.open(base)
+        seed_demo(s, customers=customers)
+        s.close()
+        _DEMO_TEMPLATES[customers] = base
+    shutil.copytree(_DEMO_TEMPLATES[customers], dest)
+    return Store.open(dest)

@@ -44,6 +44,25 @@ LINE = colors.HexColor("#8a96a3")
 ARRIVED = colors.HexColor("#4c78a8")
 SERVED = colors.HexColor("#f2a541")
 DASH = "—"
+# the figures of a group row (docs/report.md), with their column headings and widths
+GROUP_COLS: tuple[tuple[str, str, float], ...] = (
+    (tr("取号"), "issued", 10),
+    (tr("办理"), "served", 10),
+    (tr("过号"), "no_show", 10),
+    (tr("离开"), "left", 10),
+    (tr("平均等候"), "wait_avg_min", 12),
+    (tr("90%等候"), "wait_p90_min", 12),
+    (tr("最长等候"), "wait_max_min", 12),
+    (tr("超时人数"), "over_target", 12),
+)
+BUSINESS_COLS: tuple[tuple[str, str, float], ...] = (
+    (tr("取号"), "issued", 10),
+    (tr("办理"), "served", 10),
+    (tr("平均办理"), "service_avg_min", 12),
+    (tr("办理中位"), "service_median_min", 12),
+    (tr("平均等候"), "wait_avg_min", 12),
+    (tr("最长等候"), "wait_max_min", 12),
+)
 
 
 def _fmt(v: Any, unit: str = "") -> str:
@@ -243,102 +262,35 @@ class _Summary:
         if f["priority"]["by_kind"]:
             kinds = "、".join(f"{k['label']} {k['issued']}" for k in f["priority"]["by_kind"])
             out.append(self.p(tr(f"优先客户：{kinds}"), self.s.small))
-        zone_rows = [
-            [
-                z["label"],
-                _fmt(z["issued"]),
-                _fmt(z["served"]),
-                _fmt(z["no_show"]),
-                _fmt(z["left"]),
-                _fmt(z["wait_avg_min"]),
-                _fmt(z["wait_p90_min"]),
-                _fmt(z["wait_max_min"]),
-                _fmt(z["over_target"]),
-            ]
-            for z in f["by_zone"]
-        ]
-        out += [
-            Spacer(1, 1.5 * mm),
-            self.p(tr("按区域（等候单位：分钟）"), self.s.small),
-            self.table(
-                [
-                    tr("区域"),
-                    tr("取号"),
-                    tr("办理"),
-                    tr("过号"),
-                    tr("离开"),
-                    tr("平均等候"),
-                    tr("90%等候"),
-                    tr("最长等候"),
-                    tr("超时人数"),
-                ],
-                zone_rows,
-                [34, 10, 10, 10, 10, 12, 12, 12, 12],
-            ),
-        ]
-        tier_rows = [
-            [
-                t["label"],
-                _fmt(t["issued"]),
-                _fmt(t["served"]),
-                _fmt(t["no_show"]),
-                _fmt(t["left"]),
-                _fmt(t["wait_avg_min"]),
-                _fmt(t["wait_p90_min"]),
-                _fmt(t["wait_max_min"]),
-            ]
-            for t in f["by_tier"]
-        ]
-        out += [
-            Spacer(1, 1.5 * mm),
-            self.p(tr("按客户层级"), self.s.small),
-            self.table(
-                [
-                    tr("客户层级"),
-                    tr("取号"),
-                    tr("办理"),
-                    tr("过号"),
-                    tr("离开"),
-                    tr("平均等候"),
-                    tr("90%等候"),
-                    tr("最长等候"),
-                ],
-                tier_rows,
-                [34, 10, 10, 10, 10, 12, 12, 12],
-            ),
-        ]
+        out += self.grouped(tr("按区域（等候单位：分钟）"), tr("区域"), f["by_zone"], GROUP_COLS)
+        out += self.grouped(tr("按客户层级"), tr("客户层级"), f["by_tier"], GROUP_COLS[:-1])
         return out
 
     def businesses(self) -> list[Flowable]:
-        rows = [
-            [
-                b["name"],
-                _fmt(b["issued"]),
-                _fmt(b["served"]),
-                _fmt(b["service_avg_min"]),
-                _fmt(b["service_median_min"]),
-                _fmt(b["wait_avg_min"]),
-                _fmt(b["wait_max_min"]),
-            ]
-            for b in self.f["by_business"]
-        ]
-        if not rows:
+        if not self.f["by_business"]:
             return []
+        return self.grouped(
+            tr("按业务（办理时长、等候：分钟）"), tr("业务"), self.f["by_business"], BUSINESS_COLS
+        )
+
+    def grouped(
+        self,
+        caption: str,
+        first: str,
+        rows: list[dict[str, Any]],
+        cols: Sequence[tuple[str, str, float]],
+    ) -> list[Flowable]:
+        """A table of group rows (zone, tier, business): the label, then the named figures."""
         return [
             Spacer(1, 1.5 * mm),
-            self.p(tr("按业务（办理时长、等候：分钟）"), self.s.small),
+            self.p(caption, self.s.small),
             self.table(
+                [first, *(head for head, _, _ in cols)],
                 [
-                    tr("业务"),
-                    tr("取号"),
-                    tr("办理"),
-                    tr("平均办理"),
-                    tr("办理中位"),
-                    tr("平均等候"),
-                    tr("最长等候"),
+                    [r.get("label") or r["name"], *(_fmt(r[key]) for _, key, _ in cols)]
+                    for r in rows
                 ],
-                rows,
-                [34, 10, 10, 12, 12, 12, 12],
+                [34, *(width for _, _, width in cols)],
             ),
         ]
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lobby_app.core.errors import LobbyError
@@ -22,7 +22,7 @@ from lobby_app.core.zones import Zone
 from lobby_app.models import AuditEvent, DayClose, Staff, Ticket, TicketEvent
 from lobby_app.models.base import utcnow
 from lobby_app.store import report
-from lobby_app.store.closed import is_closed, staff_label
+from lobby_app.store.closed import is_closed, latest_close, staff_label
 from lobby_app.store.db import Store
 from lobby_app.store.setup import load_settings
 
@@ -188,37 +188,18 @@ def close_day(
             )
             settled.setdefault(outcome, []).append(t.number)
         s.flush()
-        figures = report.compute(s, bdate, bdate, now=now)
-        version = (
-            s.scalar(select(func.max(DayClose.version)).where(DayClose.business_date == bdate)) or 0
-        ) + 1
-        row = DayClose(
-            business_date=bdate,
-            version=version,
-            kind="close",
-            at=now,
+        return _add_version(
+            s,
+            bdate,
+            "close",
+            "close_day",
             actor=actor,
             reason=reason,
-            settled=json.dumps(settled, ensure_ascii=False),
-            figures=json.dumps(figures, ensure_ascii=False),
+            now=now,
+            figures=json.dumps(report.compute(s, bdate, bdate, now=now), ensure_ascii=False),
+            settled=settled,
+            audit={"settled": {k: len(v) for k, v in settled.items()}},
         )
-        s.add(row)
-        s.add(
-            AuditEvent(
-                actor=actor,
-                action="close_day",
-                detail=json.dumps(
-                    {
-                        "date": bdate.isoformat(),
-                        "version": version,
-                        "settled": {k: len(v) for k, v in settled.items()},
-                    },
-                    ensure_ascii=False,
-                ),
-            )
-        )
-        s.flush()
-        return _record(s, row)
 
 
 def correct_day(
@@ -234,30 +215,17 @@ def correct_day(
             raise LobbyError(
                 "not_closed", tr(f"{bdate} 还没有日终，不需要更正；请先日终"), field="date"
             )
-        figures = report.compute(s, bdate, bdate, now=now)
-        row = DayClose(
-            business_date=bdate,
-            version=done.version + 1,
-            kind="correction",
-            at=now,
+        return _add_version(
+            s,
+            bdate,
+            "correction",
+            "correct_day",
             actor=actor,
             reason=reason,
-            settled="",
-            figures=json.dumps(figures, ensure_ascii=False),
+            now=now,
+            figures=json.dumps(report.compute(s, bdate, bdate, now=now), ensure_ascii=False),
+            audit={"reason": reason},
         )
-        s.add(row)
-        s.add(
-            AuditEvent(
-                actor=actor,
-                action="correct_day",
-                detail=json.dumps(
-                    {"date": bdate.isoformat(), "version": row.version, "reason": reason},
-                    ensure_ascii=False,
-                ),
-            )
-        )
-        s.flush()
-        return _record(s, row)
 
 
 def reopen_day(
@@ -273,28 +241,49 @@ def reopen_day(
         done = is_closed(s, bdate)
         if done is None:
             raise LobbyError("not_closed", tr(f"{bdate} 没有日终，不需要撤销"), field="date")
-        row = DayClose(
-            business_date=bdate,
-            version=done.version + 1,
-            kind="reopened",
-            at=now,
+        return _add_version(
+            s,
+            bdate,
+            "reopened",
+            "reopen_day",
             actor=actor,
             reason=reason,
-            settled="",
+            now=now,
             figures=done.figures,
+            audit={"reason": reason},
         )
-        s.add(row)
-        s.add(
-            AuditEvent(
-                actor=actor,
-                action="reopen_day",
-                detail=json.dumps(
-                    {"date": bdate.isoformat(), "reason": reason}, ensure_ascii=False
-                ),
-            )
-        )
-        s.flush()
-        return _record(s, row)
+
+
+def _add_version(
+    s: Session,
+    bdate: date,
+    kind: str,
+    action: str,
+    *,
+    actor: str,
+    reason: str,
+    now: datetime,
+    figures: str,
+    settled: dict[str, list[str]] | None = None,
+    audit: dict[str, Any],
+) -> CloseRecord:
+    """The day's next version of its figures, with the audit record of who did it."""
+    latest = latest_close(s, bdate)
+    row = DayClose(
+        business_date=bdate,
+        version=(latest.version if latest else 0) + 1,
+        kind=kind,
+        at=now,
+        actor=actor,
+        reason=reason,
+        settled=json.dumps(settled, ensure_ascii=False) if settled is not None else "",
+        figures=figures,
+    )
+    s.add(row)
+    detail = {"date": bdate.isoformat(), "version": row.version, **audit}
+    s.add(AuditEvent(actor=actor, action=action, detail=json.dumps(detail, ensure_ascii=False)))
+    s.flush()
+    return _record(s, row)
 
 
 def history(store: Store, bdate: date) -> list[CloseRecord]:

@@ -28,6 +28,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import (
     Engine,
+    Integer,
     Table,
     create_engine,
     delete,
@@ -228,7 +229,9 @@ def _plans(engine: Engine) -> dict[str, _Plan]:
             else:
                 picks.append(f"t.{c}")
         # composite keys are looked up by their first column (indexed), then filtered
-        keyexpr = "CAST(t.id AS TEXT)" if table == "counter_event" else f"t.{key[0]}"
+        # (the change log keeps keys as text: an integer key is compared as text)
+        int_key = isinstance(target.c[key[0]].type, Integer)
+        keyexpr = f"CAST(t.{key[0]} AS TEXT)" if int_key else f"t.{key[0]}"
         picks += [f"t.{k}" for k in key]
         select_sql = f"select {', '.join(picks)} from {table} t where {keyexpr} in ({{marks}})"
         out[table] = _Plan(
@@ -330,9 +333,12 @@ def _delete_rows(conn: Connection, plan: _Plan, branch: str, keys: Sequence[str]
     values = []
     for k in keys:
         parts = k.split("|") if len(plan.key) > 1 else [k]
-        if plan.table == "counter_event":
-            parts = [int(k)]  # type: ignore[list-item]
-        values.append(tuple(parts))
+        values.append(
+            tuple(
+                int(v) if isinstance(col.type, Integer) else v
+                for v, col in zip(parts, key_cols, strict=True)
+            )
+        )
     for i in range(0, len(values), IN_CHUNK):
         chunk = values[i : i + IN_CHUNK]
         if len(key_cols) == 1:

@@ -21,14 +21,6 @@ def last_due(now: datetime, st: BranchSettings) -> datetime:
     return due.astimezone(UTC)
 
 
-def next_due(now: datetime, st: BranchSettings) -> datetime:
-    local = now.astimezone(st.tz)
-    due = datetime.combine(local.date(), _at(st), st.tz)
-    if due <= local:
-        due = datetime.combine(local.date() + timedelta(days=1), _at(st), st.tz)
-    return due.astimezone(UTC)
-
-
 def is_due(now: datetime, st: BranchSettings, last_success: datetime | None) -> bool:
     """A scheduled run has passed since the last success (also after the PC was off)."""
     return last_success is None or last_success < last_due(now, st)

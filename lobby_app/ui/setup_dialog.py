@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -39,6 +40,10 @@ from lobby_app.config import (
 )
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
+from lobby_app.ui.worker import Worker
+
+if TYPE_CHECKING:
+    from lobby_app.printing.dispatch import PrintTarget
 
 PRINT_LABELS = {
     "printer": tr("打印机"),
@@ -133,8 +138,9 @@ class SetupDialog(QDialog):
         self.print_kind.setCurrentIndex(PRINT_KINDS.index(cfg.printer.kind))
         self.printer_name = QComboBox()
         self.printer_name.setEditable(True)
-        self.printer_name.addItems(_printers())
         self.printer_name.setCurrentText(cfg.printer.name)
+        self.worker = Worker(self)  # the print system answers slowly; the dialog does not wait
+        self.worker.submit(_printers, self._set_printers)
         self.folder = QLineEdit(cfg.printer.folder)
         self.folder.setPlaceholderText(tr("留空：数据目录下的 tickets 文件夹"))
         test_row = QHBoxLayout()
@@ -226,32 +232,46 @@ class SetupDialog(QDialog):
     # ---------------------------------------------------------------- actions
 
     def test_print(self) -> None:
-        from lobby_app.printing.dispatch import PrintError, PrintTarget, dispatch_pdf
+        """Render and send a test page on the worker thread: a printer may take seconds."""
+        from lobby_app.printing.dispatch import PrintTarget
 
         kind = str(self.print_kind.currentData())
+        folder = self.folder.text().strip()
         target = PrintTarget(
             kind="printer" if kind == "printer" else "folder",
             printer=self.printer_name.currentText().strip() or None,
-            folder=Path(self.folder.text().strip()) if self.folder.text().strip() else
-            Path(tempfile.gettempdir()) / "lobby-app-test",
-        )  # fmt: skip
-        try:
-            with tempfile.TemporaryDirectory(prefix="lobby-test-print-") as tmp:
-                where = dispatch_pdf(test_page_pdf(Path(tmp) / "print-test.pdf"), target)
-        except PrintError as exc:
-            self.test_result.setText(exc.message_zh)
-            self.test_result.setStyleSheet("color: #b00020;")
-            return
-        except Exception as exc:  # a font or disk problem: say it, do not close the dialog
-            self.test_result.setText(tr(f"测试页未能生成：{exc}"))
-            self.test_result.setStyleSheet("color: #b00020;")
-            return
-        self.test_result.setText(
-            tr(f"已发送测试页（{where}），请看打印机是否出纸")
-            if kind == "printer"
-            else tr(f"测试页已保存到 {where}")
+            folder=Path(folder) if folder else Path(tempfile.gettempdir()) / "lobby-app-test",
         )
-        self.test_result.setStyleSheet("color: #1a7f37;")
+        self.test_btn.setEnabled(False)
+        self.test_result.setText(tr("正在打印测试页…"))
+        self.test_result.setStyleSheet("")
+        self.worker.submit(
+            lambda: _send_test_page(target),
+            lambda where: self._tested(
+                tr(f"已发送测试页（{where}），请看打印机是否出纸")
+                if kind == "printer"
+                else tr(f"测试页已保存到 {where}"),
+                ok=True,
+            ),
+            lambda exc: self._tested(
+                getattr(exc, "message_zh", None) or tr(f"测试页未能生成：{exc}"), ok=False
+            ),
+        )
+
+    def _tested(self, text: str, *, ok: bool) -> None:
+        self.test_btn.setEnabled(True)
+        self.test_result.setText(text)
+        self.test_result.setStyleSheet("color: #1a7f37;" if ok else "color: #b00020;")
+
+    def _set_printers(self, names: list[str]) -> None:
+        typed = self.printer_name.currentText()
+        self.printer_name.clear()
+        self.printer_name.addItems(names)
+        self.printer_name.setCurrentText(typed)
+
+    def done(self, result: int) -> None:
+        self.worker.shutdown()
+        super().done(result)
 
     def accept(self) -> None:
         cfg = self.config()
@@ -266,6 +286,13 @@ class SetupDialog(QDialog):
             return
         self.saved = cfg
         super().accept()
+
+
+def _send_test_page(target: PrintTarget) -> str:
+    from lobby_app.printing.dispatch import dispatch_pdf
+
+    with tempfile.TemporaryDirectory(prefix="lobby-test-print-") as tmp:
+        return dispatch_pdf(test_page_pdf(Path(tmp) / "print-test.pdf"), target)
 
 
 def _printers() -> list[str]:

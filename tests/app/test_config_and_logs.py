@@ -107,7 +107,7 @@ def test_first_run_dialog_saves_a_teller_pc(qtbot: QtBot, tmp_path: Path) -> Non
     dlg.print_kind.setCurrentIndex(dlg.print_kind.findData("folder"))
     dlg.folder.setText(str(tmp_path / "prints"))
     dlg.test_print()
-    assert "测试页已保存" in dlg.test_result.text()
+    qtbot.waitUntil(lambda: "测试页已保存" in dlg.test_result.text(), timeout=10_000)
     assert list((tmp_path / "prints").glob("print-test*.pdf"))
     dlg.accept()
     cfg = load(path)

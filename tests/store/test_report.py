@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -20,11 +19,10 @@ from lobby_app.models import BusinessTypeRow, Customer, DayClose, Staff, Ticket
 from lobby_app.printing.summary import render_summary_pdf
 from lobby_app.store import Store, commands, dayclose, referrals, report, teller
 from lobby_app.store.commands import IssueRequest
-from lobby_app.store.demo import seed_demo
+from tests.conftest import open_demo_copy
 
 D = date(2026, 6, 1)  # a Monday, far from the demo's own visits
 TZ = ZoneInfo("Asia/Shanghai")
-_TEMPLATE: dict[str, Path] = {}
 
 
 def at(hh: int, mm: int, ss: int = 0, day: date = D) -> datetime:
@@ -33,14 +31,7 @@ def at(hh: int, mm: int, ss: int = 0, day: date = D) -> datetime:
 
 @pytest.fixture
 def demo(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    if "dir" not in _TEMPLATE:
-        base = tmp_path_factory.mktemp("report-template")
-        s = Store.open(base)
-        seed_demo(s, customers=20)
-        s.close()
-        _TEMPLATE["dir"] = base
-    shutil.copytree(_TEMPLATE["dir"], tmp_path / "data")
-    s = Store.open(tmp_path / "data")
+    s = open_demo_copy(tmp_path_factory, tmp_path / "data", 20)
     yield s
     s.close()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
 import threading
 import uuid
@@ -15,12 +14,11 @@ import psycopg
 import pytest
 
 from lobby_app.store import Store
-from lobby_app.store.demo import seed_demo
+from tests.conftest import open_demo_copy
 
 PG_HOST = os.environ.get("LOBBY_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("LOBBY_TEST_PG_PORT", "55432"))
 ADMIN = f"host={PG_HOST} port={PG_PORT} user=postgres dbname=postgres"
-_TEMPLATE: dict[str, Path] = {}
 
 
 def pg_url(db: str, port: int = PG_PORT, user: str = "postgres") -> str:
@@ -54,14 +52,7 @@ def psql(db: str, sql: str, params: tuple[object, ...] = ()) -> list[tuple[objec
 @pytest.fixture
 def branch(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """The demo branch (60 customers), copied from a template per test."""
-    if "dir" not in _TEMPLATE:
-        base = tmp_path_factory.mktemp("sync-template")
-        s = Store.open(base)
-        seed_demo(s, customers=60)
-        s.close()
-        _TEMPLATE["dir"] = base
-    shutil.copytree(_TEMPLATE["dir"], tmp_path / "branch")
-    s = Store.open(tmp_path / "branch")
+    s = open_demo_copy(tmp_path_factory, tmp_path / "branch", 60)
     yield s
     s.close()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,21 +9,12 @@ import pytest
 
 from lobby_app.hub.thread import HubThread
 from lobby_app.store import Store
-from lobby_app.store.demo import seed_demo
-
-_TEMPLATE: dict[str, Path] = {}
+from tests.conftest import open_demo_copy
 
 
 @pytest.fixture
 def demo_store(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    if "dir" not in _TEMPLATE:
-        base = tmp_path_factory.mktemp("station-template")
-        s = Store.open(base)
-        seed_demo(s, customers=100)
-        s.close()
-        _TEMPLATE["dir"] = base
-    shutil.copytree(_TEMPLATE["dir"], tmp_path / "data")
-    s = Store.open(tmp_path / "data")
+    s = open_demo_copy(tmp_path_factory, tmp_path / "data", 100)
     yield s
     s.close()
 

@@ -15,28 +15,16 @@ from lobby_app.core.demo_data import SHOWCASE
 from lobby_app.core.zones import Zone
 from lobby_app.models import Ticket
 from lobby_app.store import Store, commands
-from lobby_app.store.demo import seed_demo
 from lobby_app.ui.app import build_desk, qt_app
 from lobby_app.ui.desk import DeskWindow
 from lobby_app.ui.models import BusinessModel, CustomerModel, QueueModel
-
-_TEMPLATE: dict[str, Path] = {}
+from tests.conftest import open_demo_copy
 
 
 @pytest.fixture
 def store(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """A demo branch (seeded once per session, copied for each test)."""
-    import shutil
-
-    if "dir" not in _TEMPLATE:
-        base = tmp_path_factory.mktemp("demo-template")
-        s = Store.open(base)
-        seed_demo(s, customers=300)
-        s.close()
-        _TEMPLATE["dir"] = base
-    data = tmp_path / "data"
-    shutil.copytree(_TEMPLATE["dir"], data)
-    s = Store.open(data)
+    s = open_demo_copy(tmp_path_factory, tmp_path / "data", 300)
     yield s
     s.close()
 
