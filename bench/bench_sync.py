@@ -23,12 +23,10 @@ from typing import Any
 
 import psycopg
 
-from bench.bench_report import DAY, copy_day
+from bench.bench_report import DAY, busy_branch, copy_day
 from bench.common import machine
 from lobby_app.headoffice.migrate import ensure_ready
-from lobby_app.models import Counter
 from lobby_app.store import Store, dayclose
-from lobby_app.store.demo import seed_demo
 from lobby_app.store.simulate import simulate_day
 from lobby_app.sync import engine
 from lobby_app.sync.engine import run_sync
@@ -111,12 +109,7 @@ def main() -> None:
     )
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            store = Store.open(Path(tmp))
-            seed_demo(store, customers=2000)
-            with store.write() as s:
-                for n in range(9, 25):
-                    zone = ("closed_counter", "open_counter", "self_service")[n % 3]
-                    s.add(Counter(window_no=n, name=f"{n}号窗口", zones=zone))
+            store = busy_branch(Path(tmp))
             sim = simulate_day(store, DAY, visits=args.visits, seed=11)
             dayclose.close_day(store, DAY, actor="L01", force=True)
             # a fresh start for the measurement: only the busy day's work is pending

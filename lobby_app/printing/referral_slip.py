@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from lobby_app.core.i18n import tr
+from lobby_app.printing.files import write_atomically
 from lobby_app.printing.fonts import cjk_font
 from lobby_app.printing.ticket import MARGIN, PAGE_W, Layout, fit_size
 
@@ -86,15 +86,4 @@ def render_slip_pdf(slip: SlipPrint) -> bytes:
 
 def write_slip_pdf(slip: SlipPrint, path: str | os.PathLike[str]) -> Path:
     """Write atomically, like the ticket."""
-    dest = Path(path)
-    data = render_slip_pdf(slip)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".slip-", suffix=".pdf", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return dest
+    return write_atomically(render_slip_pdf(slip), path, ".slip-")

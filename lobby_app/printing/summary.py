@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -34,6 +33,7 @@ from reportlab.platypus import (
 )
 
 from lobby_app.core.i18n import tr
+from lobby_app.printing.files import write_atomically
 from lobby_app.printing.fonts import cjk_font
 
 PAGE_W, PAGE_H = A4
@@ -741,16 +741,5 @@ def write_summary_pdf(
     prepared_by: str = "",
     printed_at: datetime | None = None,
 ) -> Path:
-    """Write atomically: a reader never sees half a file."""
-    dest = Path(path)
     data = render_summary_pdf(figures, prepared_by=prepared_by, printed_at=printed_at)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".summary-", suffix=".pdf", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return dest
+    return write_atomically(data, path, ".summary-")

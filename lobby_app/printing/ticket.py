@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from lobby_app.core.i18n import tr
+from lobby_app.printing.files import write_atomically
 from lobby_app.printing.fonts import cjk_font
 
 # Binary streams, not ASCII85: smaller files and less work per ticket.
@@ -228,15 +228,4 @@ def render_ticket_pdf(ticket: TicketPrint) -> bytes:
 
 def write_ticket_pdf(ticket: TicketPrint, path: str | os.PathLike[str]) -> Path:
     """Write atomically: a reader never sees half a ticket."""
-    dest = Path(path)
-    data = render_ticket_pdf(ticket)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".ticket-", suffix=".pdf", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return dest
+    return write_atomically(render_ticket_pdf(ticket), path, ".ticket-")
