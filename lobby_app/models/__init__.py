@@ -2,7 +2,7 @@
 
 from lobby_app.models.base import Base
 from lobby_app.models.branch import BusinessTypeRow, Counter, Setting, Staff
-from lobby_app.models.customer import AuditEvent, Customer
+from lobby_app.models.customer import AuditEvent, Customer, Registration
 from lobby_app.models.dayclose import CounterEvent, DayClose
 from lobby_app.models.referral import MarketingRule, Referral, ReferralCredit
 from lobby_app.models.sync import ChangeLog, SyncState
@@ -22,6 +22,7 @@ __all__ = [
     "NumberCounter",
     "Referral",
     "ReferralCredit",
+    "Registration",
     "Setting",
     "Staff",
     "SyncState",

@@ -28,10 +28,14 @@ class Staff(Base):
     pin_hash: Mapped[str] = mapped_column(String(200), default="")  # scrypt, salted
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # locked by the branch head (until unlocked), apart from the lock after wrong PINs
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Counter(Base):
-    """A service window; ``zones`` is a comma-separated list of the zones it serves."""
+    """A service window; ``zones`` is a comma-separated list of the zones it serves, in order
+    of preference. It is open for customers only while ``is_open`` and a teller is signed in
+    (``staff_no``). A retired counter keeps its row, so past days still name it."""
 
     __tablename__ = "counter"
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -41,6 +45,10 @@ class Counter(Base):
     vip_window: Mapped[bool] = mapped_column(Boolean, default=False)
     priority_window: Mapped[bool] = mapped_column(Boolean, default=False)
     is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    kind: Mapped[str] = mapped_column(String(16), default="closed_cash")
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    staff_no: Mapped[str | None] = mapped_column(String(32))  # the teller signed in here
+    signed_in_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class BusinessTypeRow(Base):

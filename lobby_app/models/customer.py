@@ -38,6 +38,29 @@ class Customer(Base):
     pinyin_full: Mapped[str] = mapped_column(String(120), default="", index=True)
     pinyin_initials: Mapped[str] = mapped_column(String(40), default="", index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # directory: from head office or an import; branch: a walk-in registered at the desk,
+    # a prospect until head office's directory confirms (and then overrides) the record
+    source: Mapped[str] = mapped_column(String(16), default="directory")
+
+
+class Registration(Base):
+    """A walk-in registered at the desk (with the customer's consent): goes up to head office
+    with the nightly sync, which confirms the prospect into its directory."""
+
+    __tablename__ = "registration"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    customer_id: Mapped[str] = mapped_column(String(36), index=True)
+    customer_no: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(40))
+    gender: Mapped[str | None] = mapped_column(String(1))
+    id_hash: Mapped[str | None] = mapped_column(String(64))
+    id_last4: Mapped[str] = mapped_column(String(4), default="")
+    phone_hash: Mapped[str] = mapped_column(String(64))
+    phone_prefix3: Mapped[str] = mapped_column(String(3), default="")
+    phone_last4: Mapped[str] = mapped_column(String(4), default="")
+    consent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    registered_by: Mapped[str] = mapped_column(String(32))
+    registered_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class AuditEvent(Base):

@@ -22,6 +22,7 @@ UP_TABLES: dict[str, str] = {
     "day_close": "{r}.id",
     "audit_event": "{r}.id",
     "counter_event": "CAST({r}.id AS TEXT)",
+    "registration": "{r}.id",
 }
 
 

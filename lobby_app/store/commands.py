@@ -297,8 +297,12 @@ def _next_seq(s: Session, bdate: date, prefix: str) -> int:
     return int(s.execute(stmt).scalar_one())
 
 
+# A window serves only while it is open and a teller is signed in at it (store/admin.py).
+SERVING = (Counter.is_open.is_(True), Counter.staff_no.is_not(None), Counter.retired_at.is_(None))
+
+
 def _open_windows(s: Session, zone: Zone) -> int:
-    counters = s.scalars(select(Counter.zones).where(Counter.is_open.is_(True)))
+    counters = s.scalars(select(Counter.zones).where(*SERVING))
     return sum(1 for zones in counters if zone.value in zones.split(","))
 
 
@@ -634,10 +638,7 @@ def lobby_snapshot(store: Store, *, now: datetime | None = None) -> LobbySnapsho
             calls = recent_calls.setdefault(zone_value, [])
             if len(calls) < 50:
                 calls.append(green)
-        open_counters = [
-            zs.split(",")
-            for zs in s.scalars(select(Counter.zones).where(Counter.is_open.is_(True)))
-        ]
+        open_counters = [zs.split(",") for zs in s.scalars(select(Counter.zones).where(*SERVING))]
         zones: list[ZoneQueue] = []
         for zone in Zone:
             waiting = by_zone[zone.value]
@@ -721,6 +722,16 @@ def replace_business_types(store: Store, table: Sequence[BusinessType], *, actor
     return len(table)
 
 
+# settings that the branch set-up owns, checked by the same rules (store/admin.py)
+_SETUP_KEYS = {
+    "bank_name": "bank",
+    "branch_name": "name",
+    "branch_code": "code",
+    "wait_target_min": "wait_target",
+    "desk_idle_lock_min": "idle_lock",
+}
+
+
 def change_settings(store: Store, changes: dict[str, str], *, actor: str) -> BranchSettings:
     """Change branch settings; every value is checked before any is written."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -733,6 +744,14 @@ def change_settings(store: Store, changes: dict[str, str], *, actor: str) -> Bra
             raise LobbyError(
                 "unknown_setting", tr(f"没有设置项“{key}”。可设置：{known}"), field=key
             )
+        if key in _SETUP_KEYS:
+            from lobby_app.store.admin import branch_changes
+
+            branch_changes(**{_SETUP_KEYS[key]: value})
+        if key in ("open_time", "close_time"):
+            from lobby_app.store.admin import parse_hours
+
+            parse_hours(f"{value}-23:59" if key == "open_time" else f"00:00-{value}")
         if key in ("green_run", "wait_target_min") and not (value.isdigit() and int(value) >= 1):
             raise LobbyError("bad_setting", tr(f"{key} 应为正整数"), field=key)
         if key == "referral_finder_pct" and not (value.isdigit() and int(value) <= 100):

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from lobby_app.core.customer_csv import parse_customer_csv
 from lobby_app.core.demo_data import SHOWCASE, demo_customer_rows, rows_to_csv
 from lobby_app.core.i18n import tr
+from lobby_app.core.staffing import guess_counter_kind
 from lobby_app.core.zones import Zone
 from lobby_app.models import Counter, Customer, Setting, Staff, Ticket, TicketNeed
 from lobby_app.store.db import Store
@@ -56,6 +57,9 @@ DEMO_COUNTERS: tuple[tuple[int, str, tuple[Zone, ...], bool, bool], ...] = (
     (7, tr("贵宾理财室"), (VIP,), True, False),
     (8, tr("自助服务区引导"), (SS,), False, False),
 )
+
+# Who is signed in at each demo window when the demo branch opens.
+DEMO_WINDOW_STAFF = {1: "T01", 2: "T02", 3: "T03", 4: "T06", 5: "T04", 6: "T05", 7: "M01", 8: "G01"}
 
 # Earlier visits of the showcase customers, so their history shows at the desk.
 DEMO_HISTORY = (
@@ -127,13 +131,18 @@ def seed_demo(store: Store, *, customers: int = 2000, today: date | None = None)
         ]
         s.add_all(new_staff)
         have_windows = set(s.scalars(select(Counter.window_no)))
+        now = datetime.now(UTC)
         new_counters = [
             Counter(
                 window_no=no,
                 name=name,
                 zones=",".join(z.value for z in zones),
+                kind=guess_counter_kind([z.value for z in zones], vipw),
                 vip_window=vipw,
                 priority_window=prio,
+                is_open=True,
+                staff_no=DEMO_WINDOW_STAFF.get(no),
+                signed_in_at=now if no in DEMO_WINDOW_STAFF else None,
             )
             for no, name, zones, vipw, prio in DEMO_COUNTERS
             if no not in have_windows

@@ -33,6 +33,9 @@ DEFAULT_SETTINGS: dict[str, str] = {
     "referral_finder_pct": "50",  # a referral sale's credit share for the finder (转介绍销售)
     "sync_url": "",  # head office; empty: a local SQLite file in the data dir (demo)
     "sync_time": "21:30",  # the nightly sync, branch time
+    "open_time": "09:00",  # opening hours, branch time
+    "close_time": "17:00",
+    "desk_idle_lock_min": "10",  # the desk locks after this many idle minutes
 }
 
 
@@ -50,6 +53,9 @@ class BranchSettings:
     referral_finder_pct: int
     sync_url: str = ""
     sync_time: str = "21:30"
+    open_time: str = "09:00"
+    close_time: str = "17:00"
+    desk_idle_lock_min: int = 10
 
     @property
     def tz(self) -> ZoneInfo:
@@ -94,6 +100,9 @@ def settings_from(values: dict[str, str]) -> BranchSettings:
         referral_finder_pct=int(values["referral_finder_pct"]),
         sync_url=values.get("sync_url", ""),
         sync_time=values.get("sync_time", "21:30"),
+        open_time=values.get("open_time", "09:00"),
+        close_time=values.get("close_time", "17:00"),
+        desk_idle_lock_min=int(values.get("desk_idle_lock_min", "10")),
     )
 
 

@@ -25,9 +25,10 @@ from lobby_app.models import Counter, Customer, Ticket
 from lobby_app.store import commands, referrals, teller
 from lobby_app.store.commands import IssueRequest
 from lobby_app.store.db import Store
+from lobby_app.store.demo import DEMO_WINDOW_STAFF
 
 # who works at which window on the demo branch
-WINDOW_STAFF = {1: "T01", 2: "T02", 3: "T03", 4: "T06", 5: "T04", 6: "T05", 7: "M01", 8: "G01"}
+WINDOW_STAFF = DEMO_WINDOW_STAFF
 MANAGERS = ("M01", "M02", "M03")
 OPEN, CLOSE = time(9, 0), time(17, 0)
 # relative arrivals per hour of the day

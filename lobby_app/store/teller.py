@@ -25,10 +25,12 @@ from lobby_app.models import (
     CommandLog,
     Counter,
     CounterEvent,
+    Staff,
     Ticket,
     TicketEvent,
 )
 from lobby_app.models.base import utcnow
+from lobby_app.store.admin import is_serving
 from lobby_app.store.closed import ensure_open
 from lobby_app.store.db import Store
 from lobby_app.store.setup import load_settings
@@ -111,6 +113,16 @@ def _counter(s: Session, window: int, *, must_be_open: bool = True) -> Counter:
     if counter is None:
         raise LobbyError(
             "unknown_window", tr(f"没有 {window} 号窗口，请检查窗口号"), field="window"
+        )
+    if counter.retired_at is not None:
+        raise LobbyError(
+            "window_retired", tr(f"{window} 号窗口已撤销，不再办理业务"), field="window"
+        )
+    if must_be_open and not counter.staff_no:
+        raise LobbyError(
+            "no_teller",
+            tr(f"{window} 号窗口没有柜员签到：请柜员先在本窗口登录(签到)后再开窗叫号"),
+            field="window",
         )
     if must_be_open and not counter.is_open:
         raise LobbyError(
@@ -411,12 +423,34 @@ def set_window_open(
 ) -> bool:
     """Open or pause a window for service. Pausing does not touch the customer at it."""
     now = now or utcnow()
+    if is_open and actor and actor != "cli":
+        _take_window_if_free(store, window, actor, now)
     with store.write() as s:
         counter = _counter(s, window, must_be_open=False)
-        if counter.is_open != is_open:
-            s.add(CounterEvent(window_no=window, is_open=is_open, actor=actor, at=now))
+        if is_open and not counter.staff_no:
+            raise LobbyError(
+                "no_teller",
+                tr(f"{window} 号窗口没有柜员签到，不能开窗：请柜员先在本窗口登录"),
+                field="window",
+            )
+        was = is_serving(counter)
         counter.is_open = is_open
+        if is_serving(counter) != was:
+            s.add(CounterEvent(window_no=window, is_open=is_open, actor=actor, at=now))
         return is_open
+
+
+def _take_window_if_free(store: Store, window: int, actor: str, now: datetime) -> None:
+    """Opening a window nobody is signed in at, as a teller, signs that teller in (the
+    command line's ``window open --actor T01``)."""
+    from lobby_app.store.admin import sign_in_counter
+
+    with store.read() as s:
+        counter = _counter(s, window, must_be_open=False)
+        free = not counter.staff_no
+        person = s.scalar(select(Staff.role).where(Staff.staff_no == actor))
+    if free and person is not None:
+        sign_in_counter(store, window, actor, now=now)
 
 
 def rate(
@@ -461,12 +495,15 @@ class CounterState:
     name: str
     zones: list[str]
     vip_window: bool
-    is_open: bool
+    is_open: bool  # open for customers: not paused, and a teller signed in
     current: str | None  # the ticket number at the window
     current_status: str | None  # called / serving
     since: str | None  # when the current ticket was called (ISO, UTC)
     idle_since: str | None  # when the window last finished, if nobody is at it
     served_today: int
+    staff_no: str | None = None  # the teller signed in at the window
+    staff_name: str | None = None
+    paused: bool = False  # a teller is signed in but has paused the window
 
     def as_json(self) -> dict[str, object]:
         return asdict(self)
@@ -501,8 +538,11 @@ def counters_view(store: Store, *, now: datetime | None = None) -> list[CounterS
                 .group_by(Ticket.window_no)
             ).all()
         )
+        names = dict(s.execute(select(Staff.staff_no, Staff.name)).all())
         out = []
-        for c in s.scalars(select(Counter).order_by(Counter.window_no)):
+        for c in s.scalars(
+            select(Counter).where(Counter.retired_at.is_(None)).order_by(Counter.window_no)
+        ):
             t = current.get(c.window_no)
             idle = last_done.get(c.window_no)
             out.append(
@@ -511,12 +551,15 @@ def counters_view(store: Store, *, now: datetime | None = None) -> list[CounterS
                     name=c.name,
                     zones=[z for z in c.zones.split(",") if z],
                     vip_window=c.vip_window,
-                    is_open=c.is_open,
+                    is_open=is_serving(c),
                     current=t.number if t else None,
                     current_status=t.status if t else None,
                     since=t.called_at.isoformat() if t and t.called_at else None,
                     idle_since=None if t or idle is None else _aware(idle).isoformat(),
                     served_today=int(served.get(c.window_no, 0)),
+                    staff_no=c.staff_no,
+                    staff_name=names.get(c.staff_no or ""),
+                    paused=bool(c.staff_no and not c.is_open),
                 )
             )
         return out

@@ -33,7 +33,8 @@ def store(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         seed_demo(s, customers=100)
         with s.write() as w:  # twenty more closed-counter windows for the race
             w.add_all(
-                Counter(window_no=n, name=f"{n}号", zones="closed_counter") for n in range(11, 31)
+                Counter(window_no=n, staff_no="T99", name=f"{n}号", zones="closed_counter")
+                for n in range(11, 31)
             )
         s.close()
         _TEMPLATE["dir"] = base

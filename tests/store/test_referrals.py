@@ -30,8 +30,14 @@ def branch(directory_store: Store) -> Store:
                 Staff(staff_no="T04", name="赵磊", role="teller_open"),
                 Staff(staff_no="M01", name="郑雅文", role="customer_manager", location="理财室一"),
                 Staff(staff_no="M02", name="何志强", role="customer_manager", location="理财室二"),
-                Counter(window_no=4, name="4", zones="vip,closed_counter", vip_window=True),
-                Counter(window_no=5, name="5", zones="open_counter"),
+                Counter(
+                    window_no=4,
+                    staff_no="T99",
+                    name="4",
+                    zones="vip,closed_counter",
+                    vip_window=True,
+                ),
+                Counter(window_no=5, staff_no="T99", name="5", zones="open_counter"),
             ]
         )
     return s

@@ -30,10 +30,16 @@ def branch(store: Store) -> Store:
     with store.write() as s:
         s.add_all(
             [
-                Counter(window_no=1, name="1", zones="closed_counter"),
-                Counter(window_no=2, name="2", zones="closed_counter"),
-                Counter(window_no=4, name="4", zones="vip,closed_counter", vip_window=True),
-                Counter(window_no=5, name="5", zones="open_counter"),
+                Counter(window_no=1, staff_no="T99", name="1", zones="closed_counter"),
+                Counter(window_no=2, staff_no="T99", name="2", zones="closed_counter"),
+                Counter(
+                    window_no=4,
+                    staff_no="T99",
+                    name="4",
+                    zones="vip,closed_counter",
+                    vip_window=True,
+                ),
+                Counter(window_no=5, staff_no="T99", name="5", zones="open_counter"),
             ]
         )
     return store
@@ -172,7 +178,10 @@ print(json.dumps(called))
 def test_twenty_windows_racing_never_share_a_customer(tmp_path: Path) -> None:
     store = Store.open(tmp_path)
     with store.write() as s:
-        s.add_all(Counter(window_no=n, name=str(n), zones="closed_counter") for n in range(1, 21))
+        s.add_all(
+            Counter(window_no=n, staff_no="T99", name=str(n), zones="closed_counter")
+            for n in range(1, 21)
+        )
     for i in range(300):
         commands.issue_ticket(
             store, IssueRequest("cash", priority=PriorityKind.ELDERLY if i % 7 == 0 else None)

@@ -169,7 +169,12 @@ def test_ahead_and_estimate_use_open_windows(store: Store) -> None:
     from lobby_app.models import Counter
 
     with store.write() as s:
-        s.add_all([Counter(window_no=i, name=f"{i}", zones="closed_counter") for i in (1, 2)])
+        s.add_all(
+            [
+                Counter(window_no=i, staff_no="T99", name=f"{i}", zones="closed_counter")
+                for i in (1, 2)
+            ]
+        )
     for _ in range(4):
         commands.issue_ticket(store, IssueRequest("cash"), now=NOW)  # 4 minutes each
     t = commands.issue_ticket(store, IssueRequest("cash"), now=NOW)
