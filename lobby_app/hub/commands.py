@@ -7,17 +7,18 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
+from lobby_app.core import staffing
 from lobby_app.core.business import parse_priority
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
 from lobby_app.core.zones import parse_zone
 from lobby_app.models.base import utcnow
-from lobby_app.store import commands, dayclose, referrals, teller
+from lobby_app.store import admin, commands, dayclose, referrals, teller, walkin
 from lobby_app.store.db import Store
 from lobby_app.store.views import LobbySnapshot
 
-DESK_ROLES = ("lobby_manager", "lobby_guide", "branch_head")
-TELLER_ROLES = ("teller_closed", "teller_open", "branch_head", "customer_manager")
+DESK_ROLES = staffing.DESK_ROLES
+TELLER_ROLES = staffing.SELF_SERVICE_ROLES  # the counter itself narrows it (sign_in_counter)
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,23 @@ def _window_open(store: Store, st: Station, a: dict[str, Any], rid: str) -> obje
         "window": window,
         "open": teller.set_window_open(store, window, is_open, actor=st.actor),
     }
+
+
+def _sign_out(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
+    """The teller leaves the window (closing the teller window, end of shift): it closes."""
+    window = _window(st, a)
+    return admin.sign_out_counter(store, window, actor=st.actor, only_if=st.staff_no).as_json()
+
+
+def _register(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
+    return walkin.register_walk_in(
+        store,
+        name=_str(a, "name"),
+        phone=_str(a, "phone"),
+        id_number=_str(a, "id_number") or None,
+        consent=a.get("consent") is True,
+        actor=st.actor,
+    ).as_json()
 
 
 def _counters(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
@@ -341,6 +359,8 @@ COMMANDS: dict[str, Command] = {
     "call_back": Command(_call_back, TELLER, True),
     "window_open": Command(_window_open, (*TELLER, *DESK), True),
     "counters": Command(_counters, (*DESK, *TELLER), False),
+    "sign_out": Command(_sign_out, TELLER, True),
+    "register_customer": Command(_register, DESK, False),
     "ticket_card": Command(_card, (*DESK, *TELLER, "manager"), False),
     "refer": Command(_refer, (*DESK, *TELLER), False),
     "referrals": Command(_inbox, (*DESK, "manager"), False),

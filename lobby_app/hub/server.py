@@ -39,6 +39,7 @@ from lobby_app.hub.commands import (
 )
 from lobby_app.models.base import utcnow
 from lobby_app.store import commands
+from lobby_app.store.admin import sign_in_counter
 from lobby_app.store.db import Store
 from lobby_app.store.staff import login, station_key
 
@@ -261,7 +262,16 @@ class Hub:
             await ws.send(protocol.refusal(rid, exc))
             await ws.close(
                 4401
-                if exc.code in ("bad_station_key", "login_failed", "login_locked", "wrong_role")
+                if exc.code
+                in (
+                    "bad_station_key",
+                    "login_failed",
+                    "login_locked",
+                    "wrong_role",
+                    "unknown_window",
+                    "staff_locked",
+                    "staff_inactive",
+                )
                 else 4400,
                 exc.code,
             )
@@ -310,6 +320,10 @@ class Hub:
                     f"工号 {staff_no} 的岗位不能登录{ {'desk': '大堂工作台', 'teller': '柜员窗口', 'manager': '客户经理'}[kind] }"
                 ),
             )
+        if kind == "teller":  # a teller signs in at the window (taking it over, if need be)
+            assert isinstance(window, int)
+            await self._run(lambda: sign_in_counter(self.store, window, who.staff_no))
+            self._generation += 1  # the lobby's open windows changed
         return Station(kind, window if kind == "teller" else None, who.staff_no, who.role)
 
     # ---------------------------------------------------------------- requests

@@ -42,6 +42,12 @@ def login(store: Store, staff_no: str, pin: str, *, now: datetime | None = None)
         staff = s.scalar(select(Staff).where(Staff.staff_no == staff_no, Staff.active.is_(True)))
         if staff is None or not staff.pin_hash:
             raise refused
+        if staff.locked:
+            raise LobbyError(
+                "login_locked",
+                tr(f"工号 {staff_no} 已被网点负责人锁定，请网点负责人解锁"),
+                field="pin",
+            )
         if staff.locked_until and staff.locked_until > now:
             minutes = int((staff.locked_until - now).total_seconds() // 60) + 1
             raise LobbyError(

@@ -171,9 +171,7 @@ def test_born_today_passes_born_tomorrow_fails() -> None:
     validate_id_number(with_check("310101" + today.strftime("%Y%m%d") + "001"), today=today)
     tomorrow = today + timedelta(days=1)
     with pytest.raises(LobbyError):
-        validate_id_number(
-            with_check("310101" + tomorrow.strftime("%Y%m%d") + "001"), today=today
-        )
+        validate_id_number(with_check("310101" + tomorrow.strftime("%Y%m%d") + "001"), today=today)
 
 
 def test_check_char_agrees_with_stdnum() -> None:
