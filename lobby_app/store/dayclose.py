@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
 from lobby_app.core.zones import Zone
-from lobby_app.models import AuditEvent, DayClose, Staff, Ticket, TicketEvent
+from lobby_app.models import AuditEvent, DayClose, Ticket, TicketEvent
 from lobby_app.models.base import utcnow
 from lobby_app.store import report
 from lobby_app.store.closed import is_closed, latest_close, staff_label
@@ -67,13 +67,9 @@ def _record(s: Session, row: DayClose) -> CloseRecord:
 
 
 def _check_actor(s: Session, actor: str) -> None:
-    if not actor:
-        raise LobbyError("actor_required", tr("请用工号登记日终操作人（--actor）"), field="actor")
-    role = s.scalar(select(Staff.role).where(Staff.staff_no == actor, Staff.active.is_(True)))
-    if role is None:
-        raise LobbyError("unknown_staff", tr(f"没有在职的员工 {actor}"), field="actor")
-    if role not in CLOSING_ROLES:
-        raise LobbyError("wrong_role", tr("日终只能由大堂经理或网点负责人操作"), field="actor")
+    from lobby_app.store.admin import check_person
+
+    check_person(s, actor, CLOSING_ROLES, doing=tr("日终"))
 
 
 def _reason(reason: str, required: bool, what: str) -> str:
@@ -235,9 +231,9 @@ def reopen_day(
     reason = _reason(reason, True, tr("撤销日终"))
     now = now or utcnow()
     with store.write() as s:
-        role = s.scalar(select(Staff.role).where(Staff.staff_no == actor, Staff.active.is_(True)))
-        if role != "branch_head":
-            raise LobbyError("wrong_role", tr("撤销日终只能由网点负责人操作"), field="actor")
+        from lobby_app.store.admin import check_person
+
+        check_person(s, actor, ("branch_head",), doing=tr("撤销日终"))
         done = is_closed(s, bdate)
         if done is None:
             raise LobbyError("not_closed", tr(f"{bdate} 没有日终，不需要撤销"), field="date")
