@@ -1,0 +1,152 @@
+"""What the command modules share: the common flags, the store, output, dates, staff, hub.
+
+Nothing heavy is imported here at module level: SQLAlchemy, PySide6 and the store load
+inside the functions that need them, so ``lobby-app --help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from datetime import date as date_cls
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lobby_app.core.errors import LobbyError
+from lobby_app.core.i18n import tr
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def common_parser() -> argparse.ArgumentParser:
+    """The flags every command takes (``--data-dir``, ``--json``, ``--config``)."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help=tr("网点数据目录(默认：用户数据目录)"),
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help=tr("输出一个 JSON 文档，供脚本使用"),
+    )
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help=tr("本机配置文件(默认：系统配置目录下的 lobby-app.toml)"),
+    )
+    return p
+
+
+def station_flags(p: argparse.ArgumentParser) -> None:
+    """The flags of a command that may run through the hub as a station."""
+    p.add_argument("--request-id", help=tr("请求编号：同一编号重试不会重复执行"))
+    p.add_argument("--hub", help=tr("经网点主机执行，如 ws://192.168.1.10:8765"))
+    p.add_argument("--key", help=tr("站点密钥(或环境变量 LOBBY_STATION_KEY)"))
+    p.add_argument("--staff", help=tr("工号(或环境变量 LOBBY_STAFF)"))
+    p.add_argument("--pin", help=tr("密码(或环境变量 LOBBY_PIN)"))
+    p.add_argument("--actor", default="cli", help=tr("不经主机时记作谁做的(工号)"))
+
+
+def open_store(args: argparse.Namespace) -> Any:
+    from lobby_app.store import Store
+
+    return Store.open(getattr(args, "data_dir", None))
+
+
+def emit(args: argparse.Namespace, doc: object, text: str) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(text)
+
+
+def config_path(args: argparse.Namespace) -> Path:
+    from lobby_app.config import default_path
+
+    return getattr(args, "config", None) or default_path()
+
+
+def parse_day(value: str | None, today: date_cls, field: str = "date") -> date_cls:
+    """YYYY-MM-DD, or today / yesterday (今天 / 昨天)."""
+    if value is None or value.strip().lower() in ("today", "今天"):
+        return today
+    v = value.strip().lower()
+    if v in ("yesterday", "昨天"):
+        return today - timedelta(days=1)
+    try:
+        return date_cls.fromisoformat(v)
+    except ValueError:
+        raise LobbyError(
+            "bad_date",
+            tr(f"日期“{value}”格式不对，请写成 2026-11-20，或 today / yesterday"),
+            field=field,
+        ) from None
+
+
+def business_today(store: Any) -> date_cls:
+    from lobby_app.models.base import utcnow
+    from lobby_app.store import commands
+
+    return commands.settings(store).business_date(utcnow())
+
+
+def staff_arg(args: argparse.Namespace) -> str:
+    import os
+
+    return (getattr(args, "actor", None) or os.environ.get("LOBBY_STAFF", "")).strip()
+
+
+def staff_name(store: Any, staff_no: str) -> str:
+    from lobby_app.store.closed import staff_label
+
+    if not staff_no:
+        return ""
+    with store.read() as s:
+        return staff_label(s, staff_no)
+
+
+def hub_request(
+    args: argparse.Namespace,
+    station: str,
+    window: int | None,
+    command: str,
+    extra: dict[str, Any],
+) -> Any:
+    """One request to the hub as a station, with the credentials from flags or environment."""
+    import asyncio
+    import os
+
+    from lobby_app.hub.client import HubClient
+
+    client = HubClient(
+        args.hub,
+        station=station,
+        window=window,
+        key=args.key or os.environ.get("LOBBY_STATION_KEY", ""),
+        staff=args.staff or os.environ.get("LOBBY_STAFF", ""),
+        pin=args.pin or os.environ.get("LOBBY_PIN", ""),
+    )
+
+    async def go() -> Any:
+        await client.connect_once()
+        args.hub_welcome = client.welcome
+        receiving = asyncio.create_task(client._receive())
+        try:
+            return await client.request(command, **extra)
+        finally:
+            await client.close()
+            receiving.cancel()
+
+    return asyncio.run(go())

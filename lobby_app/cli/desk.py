@@ -1,0 +1,547 @@
+"""The desk and lobby side: starting the PC's station, the desk window, the demo branch,
+tickets and the queue, the customer directory, business types, referrals and marketing rules."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lobby_app.cli.common import config_path, emit, hub_request, open_store, station_flags
+from lobby_app.cli.day import cmd_simulate
+from lobby_app.core.errors import LobbyError
+from lobby_app.core.i18n import tr
+
+if TYPE_CHECKING:
+    from lobby_app.cli.common import Subparsers
+
+
+def add_parsers(sub: Subparsers, common: argparse.ArgumentParser) -> None:
+    """Register this module's commands."""
+    p = sub.add_parser("run", parents=[common], help=tr("按本机配置启动(默认；首次运行先设置)"))
+    p.set_defaults(handler=cmd_start)
+
+    p = sub.add_parser("setup", parents=[common], help=tr("修改本机设置(角色、主机、打印机、同步)"))
+    p.set_defaults(handler=cmd_setup)
+
+    p = sub.add_parser("desk", parents=[common], help=tr("打开大堂经理工作台"))
+    p.add_argument("--host", default="0.0.0.0", help=tr("内置网点主机的监听地址"))
+    p.add_argument("--port", type=int, default=8765, help=tr("内置网点主机的端口"))
+    p.add_argument("--no-hub", action="store_true", help=tr("不启动内置网点主机"))
+    p.add_argument(
+        "--hub",
+        help=tr("作为第二个迎宾台连接到别处的网点主机，如 ws://192.168.1.10:8765"),
+    )
+    p.add_argument("--key", help=tr("站点密钥(或环境变量 LOBBY_STATION_KEY)"))
+    p.add_argument("--staff", help=tr("工号(或环境变量 LOBBY_STAFF)"))
+    p.add_argument("--pin", help=tr("密码(或环境变量 LOBBY_PIN)"))
+    p.set_defaults(handler=cmd_desk)
+
+    p = sub.add_parser("demo", parents=[common], help=tr("建立示范网点(可重复运行)"))
+    p.add_argument("--customers", type=int, default=2000)
+    p.add_argument(
+        "--simulate-day",
+        action="store_true",
+        help=tr("再模拟一个完整营业日(取号、叫号、转介、评价)，用于日终和汇总表演示"),
+    )
+    p.add_argument("--date", help=tr("模拟哪一天(默认昨天；YYYY-MM-DD / yesterday / today)"))
+    p.add_argument("--visits", type=int, default=260, help=tr("模拟的到店人数"))
+    p.add_argument("--seed", type=int, default=1, help=tr("随机种子(相同种子得到相同的一天)"))
+    p.set_defaults(handler=cmd_demo)
+
+    p = sub.add_parser("import-customers", parents=[common], help=tr("从 CSV 导入客户名录"))
+    p.add_argument("file", type=Path)
+    p.add_argument("--strict", action="store_true", help=tr("有任何错误行则整个文件不导入"))
+    p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser("lookup", parents=[common], help=tr("查询客户(脱敏显示)"))
+    p.add_argument("query")
+    p.add_argument("--limit", type=int, default=20)
+    p.set_defaults(handler=cmd_lookup)
+
+    p = sub.add_parser("business-types", parents=[common], help=tr("业务类型表"))
+    p.add_argument(
+        "--load",
+        type=Path,
+        metavar="CSV",
+        help=tr("用 CSV 替换业务类型表(列：code,name,zone,service_minutes[,active])"),
+    )
+    p.set_defaults(handler=cmd_business_types)
+
+    p = sub.add_parser("ticket", parents=[common], help=tr("取号"))
+    p.add_argument("--business", required=True, help=tr("业务代码，见 business-types"))
+    p.add_argument("--customer", help=tr("客户号、证件号、手机号或姓名"))
+    p.add_argument("--vip", action="store_true", help=tr("标记贵宾"))
+    p.add_argument("--vip-reason", default="")
+    p.add_argument("--priority", help="elderly|disabled|ill|pregnant|military|other")
+    p.add_argument("--priority-reason", default="")
+    p.add_argument("--need", action="append", default=[], help=tr("需求标签，可多次"))
+    p.add_argument("--note", default="", help=tr("需求备注"))
+    p.add_argument("--greeting", default="", help=tr("迎宾备注"))
+    p.add_argument("--zone", help="self_service|closed_counter|open_counter|vip")
+    p.add_argument("--zone-reason", default="")
+    p.add_argument("--pdf", type=Path, help=tr("把票据 PDF 写到此路径(不送打印机)"))
+    p.add_argument("--actor", default="cli")
+    p.set_defaults(handler=cmd_ticket)
+
+    p = sub.add_parser("reprint", parents=[common], help=tr("重打当日的票"))
+    p.add_argument("number")
+    p.add_argument("--pdf", type=Path)
+    p.set_defaults(handler=cmd_reprint)
+
+    p = sub.add_parser("queue", parents=[common], help=tr("各区等候队列(按叫号顺序)"))
+    p.set_defaults(handler=cmd_queue)
+
+    p = sub.add_parser("refer", parents=[common], help=tr("把客户转介给客户经理并打印转介单"))
+    p.add_argument("--ticket", required=True, help=tr("当日票号，如 V001"))
+    p.add_argument("--to", required=True, help=tr("客户经理工号，如 M01"))
+    p.add_argument("--need", required=True, help=tr("需求标签，如 wealth"))
+    p.add_argument("--note", default="", help=tr("转介说明"))
+    p.add_argument("--pdf", type=Path, help=tr("把转介单 PDF 写到此路径(不送打印机)"))
+    p.add_argument("--no-print", action="store_true", help=tr("只记录，不打印转介单"))
+    p.add_argument("--window", type=int, help=tr("从柜员窗口转介时给出窗口号"))
+    station_flags(p)
+    p.set_defaults(handler=cmd_refer)
+
+    p = sub.add_parser("referrals", parents=[common], help=tr("转介清单(默认未结案的)"))
+    p.add_argument("--to", help=tr("只看某位客户经理的"))
+    p.add_argument("--all", action="store_true", help=tr("包括已结案的"))
+    p.set_defaults(handler=cmd_referrals)
+
+    p = sub.add_parser("referral-outcome", parents=[common], help=tr("记录转介结果"))
+    p.add_argument("referral", help=tr("转介单号"))
+    p.add_argument(
+        "--outcome",
+        required=True,
+        choices=("accept", "contact", *("sold", "declined", "follow_up")),
+    )
+    p.add_argument("--product", default="")
+    p.add_argument("--amount", default="0", help=tr("成交金额(元)"))
+    p.add_argument("--follow-up", help=tr("跟进日期 YYYY-MM-DD"))
+    p.add_argument("--note", default="")
+    p.add_argument("--actor", required=True, help=tr("客户经理工号"))
+    p.set_defaults(handler=cmd_referral_outcome)
+
+    p = sub.add_parser("marketing-rules", parents=[common], help=tr("一句话营销话术表"))
+    p.add_argument(
+        "--load",
+        type=Path,
+        metavar="CSV",
+        help=tr("用 CSV 替换话术表(列：tier,need,sentence[,sort_order][,active])"),
+    )
+    p.add_argument("--export", action="store_true", help=tr("以 CSV 输出当前话术表"))
+    p.set_defaults(handler=cmd_marketing_rules)
+
+
+def cmd_setup(args: argparse.Namespace) -> int:
+    from lobby_app.config import load
+    from lobby_app.ui.app import qt_app
+    from lobby_app.ui.setup_dialog import SetupDialog
+
+    qt_app()
+    path = config_path(args)
+    try:
+        current = load(path)
+    except LobbyError as exc:
+        print(tr(f"错误：{exc.message}"), file=sys.stderr)
+        current = None
+    dlg = SetupDialog(path, current, first_run=current is None)
+    return 0 if dlg.exec() else 1
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    """What an installed PC does when its icon is clicked: the first time, the setup dialog;
+    then the station it was set up as."""
+    from lobby_app.config import load
+    from lobby_app.ui.app import qt_app, run_desk, run_station
+    from lobby_app.ui.setup_dialog import SetupDialog
+
+    path = config_path(args)
+    try:
+        cfg = load(path)
+    except LobbyError as exc:
+        from PySide6.QtWidgets import QMessageBox
+
+        qt_app()
+        QMessageBox.warning(None, tr("配置有误"), exc.message)
+        cfg = None
+    if cfg is None:
+        qt_app()
+        dlg = SetupDialog(path, None, first_run=True)
+        if not dlg.exec() or dlg.saved is None:
+            return 1
+        cfg = dlg.saved
+    st = cfg.station
+    if st.role == "desk":
+        data_dir = getattr(args, "data_dir", None) or (Path(st.data_dir) if st.data_dir else None)
+        _apply_desk_config(cfg, data_dir)
+        return run_desk(data_dir, hub_port=st.port, config_path=path)
+    import os
+
+    return run_station(
+        st.role,
+        hub_url=st.hub,
+        key=st.key,
+        staff=st.staff or os.environ.get("LOBBY_STAFF", ""),
+        pin=os.environ.get("LOBBY_PIN", ""),
+        window=st.window,
+        full_screen=st.role == "display",
+        data_dir=getattr(args, "data_dir", None),
+    )
+
+
+def _apply_desk_config(cfg: Any, data_dir: Path | None) -> None:
+    """The desk PC's configuration becomes the branch's settings in its store."""
+    from lobby_app.store import Store, commands
+
+    wanted = {
+        "branch_code": cfg.branch.code,
+        "branch_name": cfg.branch.name,
+        "print_kind": cfg.printer.kind,
+        "printer": cfg.printer.name,
+        "print_folder": cfg.printer.folder,
+        "sync_url": cfg.sync.url,
+        "sync_time": cfg.sync.time,
+    }
+    store = Store.open(data_dir)
+    try:
+        current = {k: str(v) for k, v in commands.settings(store).__dict__.items()}
+        changes = {
+            k: v
+            for k, v in wanted.items()
+            if (v or k in ("printer", "print_folder", "sync_url")) and current.get(k) != v
+        }
+        if changes:
+            commands.change_settings(store, changes, actor="setup")
+    finally:
+        store.close()
+
+
+def cmd_desk(args: argparse.Namespace) -> int:
+    import os
+
+    from lobby_app.ui.app import run_desk, run_station
+
+    if getattr(args, "hub", None):
+        return run_station(
+            "desk",
+            hub_url=args.hub,
+            key=args.key or os.environ.get("LOBBY_STATION_KEY", ""),
+            staff=args.staff or os.environ.get("LOBBY_STAFF", ""),
+            pin=args.pin or os.environ.get("LOBBY_PIN", ""),
+            data_dir=getattr(args, "data_dir", None),
+        )
+    return run_desk(
+        getattr(args, "data_dir", None),
+        hub_host=getattr(args, "host", "0.0.0.0"),
+        hub_port=getattr(args, "port", 8765),
+        embed_hub=not getattr(args, "no_hub", False),
+    )
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from lobby_app.store.demo import seed_demo
+
+    store = open_store(args)
+    report = seed_demo(store, customers=args.customers)
+    doc: dict[str, Any] = report.as_json()
+    text = tr(
+        f"示范网点已就绪：客户 {report.customers_total} 位(本次新增 {report.customers_created})，"
+        f"员工新增 {report.staff}，窗口新增 {report.counters}。数据目录：{store.data_dir}"
+    )
+    if args.simulate_day:
+        sim = cmd_simulate(args, store)
+        doc["simulated_day"] = sim
+        day = sim["business_date"]
+        text += tr(
+            f"\n已模拟 {day} 营业日：取号 {sim['issued']}，办理 {sim['served']}，过号 {sim['no_show']}，"
+            f"转介 {sim['referrals']}(成交 {sim['sold']})，评价 {sim['ratings']}，"
+            f"收门时仍在等候 {sim['left_waiting']}。"
+            f"\n下一步：lobby-app close-day --date {day} --actor L01"
+            f"\n　　　　lobby-app report --date {day} --pdf summary.pdf"
+        )
+    emit(args, doc, text)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from lobby_app.core.customer_csv import decode_csv_bytes, parse_customer_csv
+    from lobby_app.store.directory import import_records
+
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise LobbyError(
+            "file_unreadable", tr(f"无法读取文件 {args.file}：{exc.strerror or exc}"), field="file"
+        ) from exc
+    parsed = parse_customer_csv(decode_csv_bytes(data))
+    store = open_store(args)
+    report = import_records(store, parsed, strict=args.strict, actor="cli", source=args.file.name)
+    lines = [
+        tr(
+            f"导入 {report.imported} 行(新增 {report.created}，更新 {report.updated})，"
+            f"跳过 {report.skipped} 行。"
+        )
+    ]
+    if report.rejected:
+        lines = [tr(f"严格模式：文件有 {len(report.errors)} 处错误，整个文件未导入。")]
+    lines += [tr(f"第 {e['line']} 行 [{e['field']}]：{e['reason']}") for e in report.errors]
+    doc = report.as_json()
+    if report.rejected:
+        doc = {"error": "import_rejected", **doc}
+    emit(args, doc, "\n".join(lines))
+    return 1 if report.rejected else 0
+
+
+def cmd_lookup(args: argparse.Namespace) -> int:
+    from lobby_app.core.identity import mask_free_text
+    from lobby_app.store import commands
+
+    store = open_store(args)
+    found = commands.lookup_customers(store, args.query, limit=args.limit)
+    commands.record_audit(
+        store, actor="cli", action="lookup", detail=f"{mask_free_text(args.query)} -> {len(found)}"
+    )
+    text = "\n".join(
+        f"{c.customer_no}  {c.name}  {c.masked_id or '-'}  {c.masked_phone or '-'}  "
+        f"{c.tier.label}  {c.vip_card.label if c.vip_card else ''}"
+        f"{'  潜在客户' if c.prospect else ''}  {c.manager}"
+        for c in found
+    ) or tr("没有匹配的客户")
+    emit(args, {"customers": [c.as_json() for c in found]}, text)
+    return 0
+
+
+def cmd_business_types(args: argparse.Namespace) -> int:
+    from lobby_app.store import commands
+
+    store = open_store(args)
+    if args.load:
+        from lobby_app.core.business import parse_business_table
+
+        try:
+            text = args.load.read_bytes()
+        except OSError as exc:
+            raise LobbyError(
+                "file_unreadable", tr(f"无法读取文件 {args.load}：{exc.strerror}"), field="file"
+            ) from exc
+        from lobby_app.core.customer_csv import decode_csv_bytes
+
+        commands.replace_business_types(
+            store, parse_business_table(decode_csv_bytes(text)), actor="cli"
+        )
+    types = commands.business_types(store)
+    doc = {
+        "business_types": [
+            {
+                "code": b.code,
+                "name": b.name,
+                "category": b.category.value,
+                "zone": b.zone.value,
+                "service_minutes": b.service_minutes,
+            }
+            for b in types
+        ]
+    }
+    emit(args, doc, "\n".join(f"{b.code:<16}{b.name}  [{b.zone.short_label}]" for b in types))
+    return 0
+
+
+def cmd_ticket(args: argparse.Namespace) -> int:
+    from lobby_app.core.business import parse_priority
+    from lobby_app.core.zones import parse_zone
+    from lobby_app.lobby import print_ticket
+    from lobby_app.store import commands
+
+    priority = parse_priority(args.priority) if args.priority else None
+    zone = parse_zone(args.zone) if args.zone else None
+    store = open_store(args)
+    customer_id = None
+    if args.customer:
+        customer_id = commands.find_one_customer(store, args.customer).id
+    issued = commands.issue_ticket(
+        store,
+        commands.IssueRequest(
+            business_code=args.business,
+            customer_id=customer_id,
+            vip=args.vip,
+            vip_reason=args.vip_reason,
+            priority=priority,
+            priority_reason=args.priority_reason,
+            needs=tuple(args.need),
+            needs_note=args.note,
+            greeting_note=args.greeting,
+            zone=zone,
+            zone_reason=args.zone_reason,
+            actor=args.actor,
+        ),
+    )
+    outcome = print_ticket(store, issued, pdf_path=args.pdf, actor=args.actor)
+    doc = {**issued.as_json(), "print": outcome.as_json()}
+    flags = "  绿色通道" if issued.green_channel else ""
+    emit(
+        args,
+        doc,
+        tr(
+            f"{issued.number}  {issued.zone.label}{flags}\n前面 {issued.ahead} 人，"
+            f"预计等候约 {issued.estimated_wait_min} 分钟\n{outcome.message}"
+        ),
+    )
+    return 0
+
+
+def cmd_reprint(args: argparse.Namespace) -> int:
+    from lobby_app.lobby import print_ticket
+    from lobby_app.store import commands
+
+    store = open_store(args)
+    issued = commands.ticket_by_number(store, args.number)
+    outcome = print_ticket(store, issued, pdf_path=args.pdf, actor="cli")
+    emit(args, {"number": issued.number, "print": outcome.as_json()}, outcome.message)
+    return 0 if outcome.ok else 3
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    from lobby_app.store import commands
+
+    snap = commands.lobby_snapshot(open_store(args))
+    doc = {
+        "business_date": snap.business_date.isoformat(),
+        "issued_today": snap.issued_today,
+        "zones": [z.as_json() for z in snap.zones],
+        "waiting": [
+            {
+                "number": e.number,
+                "zone": e.zone.value,
+                "green_channel": e.green_channel,
+                "issued_at": e.issued_at.isoformat(),
+                "position": e.position,
+            }
+            for z in snap.zones
+            for e in z.waiting
+        ],
+    }
+    lines = []
+    for z in snap.zones:
+        lines.append(
+            tr(
+                f"{z.zone.label}：等候 {len(z.waiting)} 人，最长 {z.longest_wait_min} 分钟，"
+                f"预计 {z.estimated_wait_min} 分钟"
+            )
+        )
+        lines += [
+            f"  {e.number}{' 绿' if e.green_channel else ''}  {e.business_name}" for e in z.waiting
+        ]
+    emit(args, doc, "\n".join(lines))
+    return 0
+
+
+def cmd_refer(args: argparse.Namespace) -> int:
+    from lobby_app.lobby import print_slip
+    from lobby_app.store import referrals
+
+    if args.hub:
+        station = "teller" if args.window is not None else "desk"
+        extra = {"ticket": args.ticket, "to": args.to, "need": args.need, "note": args.note}
+        doc = hub_request(args, station, args.window, "refer", extra)
+    else:
+        doc = referrals.refer(
+            open_store(args),
+            ticket_number=args.ticket,
+            to_staff=args.to,
+            need=args.need,
+            note=args.note,
+            actor=args.actor,
+            request_id=args.request_id,
+        )
+    lines = [
+        tr(
+            f"转介单 {doc['referral_no']}：{doc['ticket_number']} → {doc['to_name']}({doc['to_staff']})"
+            f" {doc['to_location']}，需求 {doc['need_label']}"
+        )
+    ]
+    if not args.no_print and (not args.hub or args.pdf):
+        # Through a hub, the slip prints here only to a given file: the printer is the desk's.
+        lobby = getattr(args, "hub_welcome", {}).get("lobby", {})
+        outcome = print_slip(
+            open_store(args), doc, pdf_path=args.pdf, branch_name=lobby.get("branch_name")
+        )
+        doc = {**doc, "print": outcome.as_json()}
+        lines.append(outcome.message)
+    emit(args, doc, "\n".join(lines))
+    return 0
+
+
+def cmd_referrals(args: argparse.Namespace) -> int:
+    from lobby_app.store import referrals
+
+    items = referrals.inbox(open_store(args), to_staff=args.to, open_only=not args.all)
+    docs = [r.as_json() for r in items]
+    lines = [
+        f"{r.referral_no}  {r.status_label:<4}  {r.ticket_number:<5} "
+        f"{r.customer.salutation if r.customer else tr('未登记客户')}  {r.need_label}  "
+        f"{r.referrer}→{r.to_staff}"
+        for r in items
+    ] or [tr("没有转介")]
+    emit(args, docs, "\n".join(lines))
+    return 0
+
+
+def cmd_referral_outcome(args: argparse.Namespace) -> int:
+    from datetime import date
+    from decimal import Decimal, InvalidOperation
+
+    from lobby_app.store import referrals
+
+    store = open_store(args)
+    if args.outcome == "accept":
+        doc = referrals.accept(store, args.referral, actor=args.actor)
+    elif args.outcome == "contact":
+        doc = referrals.contact(store, args.referral, actor=args.actor)
+    else:
+        try:
+            amount_fen = int(Decimal(args.amount) * 100)
+        except InvalidOperation:
+            raise LobbyError(
+                "bad_amount", tr(f"金额“{args.amount}”不是数字"), field="amount"
+            ) from None
+        try:
+            follow = date.fromisoformat(args.follow_up) if args.follow_up else None
+        except ValueError:
+            raise LobbyError(
+                "bad_date", tr(f"跟进日期“{args.follow_up}”应为 YYYY-MM-DD"), field="follow_up"
+            ) from None
+        doc = referrals.record_outcome(
+            store,
+            args.referral,
+            outcome=args.outcome,
+            actor=args.actor,
+            product=args.product,
+            amount_fen=amount_fen,
+            follow_up_on=follow,
+            note=args.note,
+        )
+    emit(args, doc, tr(f"转介单 {doc['referral_no']}：{doc['status_label']}"))
+    return 0
+
+
+def cmd_marketing_rules(args: argparse.Namespace) -> int:
+    from lobby_app.core.marketing import parse_rules_csv, rules_to_csv
+    from lobby_app.store import referrals
+
+    store = open_store(args)
+    if args.load:
+        try:
+            text = args.load.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LobbyError("unreadable_file", tr(f"读不了文件 {args.load}：{exc}")) from None
+        referrals.replace_marketing_rules(store, parse_rules_csv(text), actor="cli")
+    rules = referrals.marketing_rules(store)
+    if args.export and not args.json:
+        sys.stdout.write(rules_to_csv(rules))
+        return 0
+    docs = [r.__dict__ for r in rules]
+    text = "\n".join(f"[{r.tier or '*'}/{r.need or '*'}] {r.sentence}" for r in rules)
+    emit(args, docs, text)
+    return 0
