@@ -56,7 +56,7 @@ def station_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--key", help=tr("站点密钥(或环境变量 LOBBY_STATION_KEY)"))
     p.add_argument("--staff", help=tr("工号(或环境变量 LOBBY_STAFF)"))
     p.add_argument("--pin", help=tr("密码(或环境变量 LOBBY_PIN)"))
-    p.add_argument("--actor", default="cli", help=tr("不经主机时记作谁做的(工号)"))
+    p.add_argument("--actor", help=tr("不经主机时的操作人工号(或环境变量 LOBBY_STAFF)"))
 
 
 def open_store(args: argparse.Namespace) -> Any:
@@ -106,6 +106,14 @@ def staff_arg(args: argparse.Namespace) -> str:
     import os
 
     return (getattr(args, "actor", None) or os.environ.get("LOBBY_STAFF", "")).strip()
+
+
+def acting_person(args: argparse.Namespace, store: Any, roles: Any, doing: str) -> str:
+    """The staff number a command acts for (``--actor`` or ``LOBBY_STAFF``): an existing,
+    active, unlocked person with one of ``roles``; refused otherwise, in words."""
+    from lobby_app.store.admin import require_person
+
+    return require_person(store, staff_arg(args), roles, doing=doing).staff_no
 
 
 def staff_name(store: Any, staff_no: str) -> str:

@@ -120,6 +120,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     end = parse_day(args.to, today, "to") if args.to else start
     figures = dayclose.summary(store, start, end)
     close = figures.get("close") or {}
+    if staff_arg(args):  # the person named as 制表 must be one of the branch's staff
+        from lobby_app.core.staffing import ROLE_LABELS
+        from lobby_app.store.admin import require_person
+
+        require_person(store, staff_arg(args), tuple(ROLE_LABELS), doing=tr("制表"))
     prepared = staff_name(store, staff_arg(args)) or close.get("actor_name", "")
     doc = dict(figures)
     lines = [

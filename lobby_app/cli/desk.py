@@ -8,7 +8,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lobby_app.cli.common import config_path, emit, hub_request, open_store, station_flags
+from lobby_app.cli.common import (
+    acting_person,
+    config_path,
+    emit,
+    hub_request,
+    open_store,
+    station_flags,
+)
 from lobby_app.cli.day import cmd_simulate
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
@@ -82,7 +89,7 @@ def add_parsers(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     p.add_argument("--zone", help="self_service|closed_counter|open_counter|vip")
     p.add_argument("--zone-reason", default="")
     p.add_argument("--pdf", type=Path, help=tr("把票据 PDF 写到此路径(不送打印机)"))
-    p.add_argument("--actor", default="cli")
+    p.add_argument("--actor", help=tr("取号人工号(大堂经理或引导员；或环境变量 LOBBY_STAFF)"))
     p.set_defaults(handler=cmd_ticket)
 
     p = sub.add_parser("reprint", parents=[common], help=tr("重打当日的票"))
@@ -120,7 +127,7 @@ def add_parsers(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     p.add_argument("--amount", default="0", help=tr("成交金额(元)"))
     p.add_argument("--follow-up", help=tr("跟进日期 YYYY-MM-DD"))
     p.add_argument("--note", default="")
-    p.add_argument("--actor", required=True, help=tr("客户经理工号"))
+    p.add_argument("--actor", help=tr("客户经理工号(或环境变量 LOBBY_STAFF)"))
     p.set_defaults(handler=cmd_referral_outcome)
 
     p = sub.add_parser("marketing-rules", parents=[common], help=tr("一句话营销话术表"))
@@ -350,6 +357,7 @@ def cmd_business_types(args: argparse.Namespace) -> int:
 
 def cmd_ticket(args: argparse.Namespace) -> int:
     from lobby_app.core.business import parse_priority
+    from lobby_app.core.staffing import DESK_ROLES
     from lobby_app.core.zones import parse_zone
     from lobby_app.lobby import print_ticket
     from lobby_app.store import commands
@@ -357,6 +365,7 @@ def cmd_ticket(args: argparse.Namespace) -> int:
     priority = parse_priority(args.priority) if args.priority else None
     zone = parse_zone(args.zone) if args.zone else None
     store = open_store(args)
+    actor = acting_person(args, store, DESK_ROLES, tr("取号"))
     customer_id = None
     if args.customer:
         customer_id = commands.find_one_customer(store, args.customer).id
@@ -374,10 +383,10 @@ def cmd_ticket(args: argparse.Namespace) -> int:
             greeting_note=args.greeting,
             zone=zone,
             zone_reason=args.zone_reason,
-            actor=args.actor,
+            actor=actor,
         ),
     )
-    outcome = print_ticket(store, issued, pdf_path=args.pdf, actor=args.actor)
+    outcome = print_ticket(store, issued, pdf_path=args.pdf, actor=actor)
     doc = {**issued.as_json(), "print": outcome.as_json()}
     flags = "  绿色通道" if issued.green_channel else ""
     emit(
@@ -446,13 +455,16 @@ def cmd_refer(args: argparse.Namespace) -> int:
         extra = {"ticket": args.ticket, "to": args.to, "need": args.need, "note": args.note}
         doc = hub_request(args, station, args.window, "refer", extra)
     else:
+        from lobby_app.core.staffing import DESK_ROLES, SELF_SERVICE_ROLES
+
+        store = open_store(args)
         doc = referrals.refer(
-            open_store(args),
+            store,
             ticket_number=args.ticket,
             to_staff=args.to,
             need=args.need,
             note=args.note,
-            actor=args.actor,
+            actor=acting_person(args, store, (*DESK_ROLES, *SELF_SERVICE_ROLES), tr("转介")),
             request_id=args.request_id,
         )
     lines = [
@@ -492,13 +504,15 @@ def cmd_referral_outcome(args: argparse.Namespace) -> int:
     from datetime import date
     from decimal import Decimal, InvalidOperation
 
+    from lobby_app.core.staffing import MANAGER_ROLES
     from lobby_app.store import referrals
 
     store = open_store(args)
+    actor = acting_person(args, store, MANAGER_ROLES, tr("记录转介结果"))
     if args.outcome == "accept":
-        doc = referrals.accept(store, args.referral, actor=args.actor)
+        doc = referrals.accept(store, args.referral, actor=actor)
     elif args.outcome == "contact":
-        doc = referrals.contact(store, args.referral, actor=args.actor)
+        doc = referrals.contact(store, args.referral, actor=actor)
     else:
         try:
             amount_fen = int(Decimal(args.amount) * 100)
@@ -516,7 +530,7 @@ def cmd_referral_outcome(args: argparse.Namespace) -> int:
             store,
             args.referral,
             outcome=args.outcome,
-            actor=args.actor,
+            actor=actor,
             product=args.product,
             amount_fen=amount_fen,
             follow_up_on=follow,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from lobby_app.cli.common import emit, hub_request, open_store, station_flags
+from lobby_app.cli.common import acting_person, emit, hub_request, open_store, station_flags
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
 
@@ -37,7 +37,11 @@ def add_parsers(sub: Subparsers, common: argparse.ArgumentParser) -> None:
         if name == "call-back":
             p.add_argument("--ticket", required=True, help=tr("过号的票号，如 A012"))
         if name == "window":
-            p.add_argument("state", choices=("open", "close"))
+            p.add_argument(
+                "state",
+                choices=("open", "close", "sign-out"),
+                help=tr("open 开窗(操作人在本窗口签到) / close 暂停 / sign-out 签退"),
+            )
         if name == "rate":
             p.add_argument("--score", type=int, required=True, help=tr("1 很不满意 … 5 非常满意"))
         p.set_defaults(handler=cmd_teller, teller_command=name)
@@ -81,11 +85,23 @@ def cmd_teller(args: argparse.Namespace) -> int:
 
     if args.hub:
         return _say_teller(args, args.teller_command, _through_hub(args))
+    from lobby_app.core.staffing import DESK_ROLES, SELF_SERVICE_ROLES
+
     store = open_store(args)
-    kw = {"actor": args.actor, "request_id": args.request_id}
     command = args.teller_command
+    actor = ""
+    if command != "rate":  # the evaluation pad is the customer's, not a person's
+        roles = (*SELF_SERVICE_ROLES, *DESK_ROLES) if command == "window" else SELF_SERVICE_ROLES
+        actor = acting_person(args, store, roles, tr(f"在 {args.window} 号窗口操作"))
+    kw = {"actor": actor, "request_id": args.request_id}
     if command == "window":
-        is_open = teller.set_window_open(store, args.window, args.state == "open", actor=args.actor)
+        if args.state == "sign-out":
+            from lobby_app.store.admin import sign_out_counter
+
+            c = sign_out_counter(store, args.window, actor=actor)
+            emit(args, c.as_json(), tr(f"{args.window} 号窗口已签退，不再分配新客户"))
+            return 0
+        is_open = teller.set_window_open(store, args.window, args.state == "open", actor=actor)
         state = tr("已开窗") if is_open else tr("已暂停服务")
         emit(args, {"window": args.window, "open": is_open}, f"{args.window} 号窗口{state}")
         return 0

@@ -10,7 +10,9 @@ from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-HO_HEAD = "ho0001"
+# every revision in order; the last is what this program writes
+HO_REVISIONS = ("ho0001", "ho0002")
+HO_HEAD = HO_REVISIONS[-1]
 VERSION_TABLE = "ho_alembic_version"
 
 
@@ -34,11 +36,15 @@ def upgrade(engine: Engine) -> str:
     return HO_HEAD
 
 
-def ensure_ready(engine: Engine) -> None:
+def ensure_ready(engine: Engine, *, upgrade_older: bool = False) -> None:
     """An empty database is set up on first use; an older or newer schema is refused, with
-    what to do, rather than written to."""
+    what to do, rather than written to. ``upgrade_older``: an older revision of ours is
+    upgraded instead (the branch's own embedded head office, which no other program shares)."""
     version = current(engine)
     if version == HO_HEAD:
+        return
+    if upgrade_older and version in HO_REVISIONS:
+        upgrade(engine)
         return
     if version is None:
         with engine.connect() as conn:

@@ -2,7 +2,8 @@
 row's global id, so thousands of branches write into the same tables without colliding.
 
 Up (the branch owns): visit, visit_need, visit_event, referral, referral_credit,
-day_summary, audit_event, counter_event. Down (head office owns): customer_directory,
+day_summary, audit_event, counter_event, registration (walk-ins for head office to confirm
+into its directory). Down (head office owns): customer_directory,
 staff_directory (per branch), business_type, marketing_sentence (for every branch); each
 down row carries ``version`` (bumped by a trigger on every insert and update, from one
 counter) and ``deleted`` (a tombstone).
@@ -212,6 +213,32 @@ counter_event = Table(
 )
 
 
+# A walk-in registered at the branch (store table ``registration``), for head office to confirm
+# into ``customer_directory``. Limits as the branch's; hashes and last digits only, never full
+# numbers. ``customer_no`` is the branch's provisional number (``W`` + branch code + 5 digits).
+registration = Table(
+    "registration",
+    meta,
+    *_branch_key(),
+    Column("customer_id", String(36), nullable=False),
+    Column("customer_no", String(32), nullable=False),
+    Column("name", String(40), nullable=False),
+    Column("gender", String(1)),
+    Column("id_hash", String(64)),
+    Column("id_last4", String(4), nullable=False),
+    Column("phone_hash", String(64), nullable=False),
+    Column("phone_prefix3", String(3), nullable=False),
+    Column("phone_last4", String(4), nullable=False),
+    Column("consent_at", TS, nullable=False),
+    Column("registered_by", String(32), nullable=False),
+    Column("registered_at", TS, nullable=False),
+    _synced(),
+    Index("ix_registration_registered_at", "registered_at", "branch_code"),
+    Index("ix_registration_phone_hash", "phone_hash"),
+    Index("ix_registration_id_hash", "id_hash"),
+)
+
+
 def _down(*cols: Column) -> list[Column]:  # type: ignore[type-arg]
     return [
         *cols,
@@ -309,5 +336,6 @@ UP: dict[str, Table] = {
     "day_close": day_summary,
     "audit_event": audit_event,
     "counter_event": counter_event,
+    "registration": registration,
 }
 DOWN: tuple[Table, ...] = (customer_directory, staff_directory, business_type, marketing_sentence)

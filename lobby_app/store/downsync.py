@@ -3,6 +3,19 @@ business types and marketing sentences. Head office owns these; the branch takes
 
 A customer removed at head office leaves the branch entirely: the visits and referrals that
 named them keep their tier and notes but no longer point at a person.
+
+A walk-in registered at the branch (``customer.source = 'branch'``) is the branch's record only
+until head office's directory brings the same person (same ID hash or phone hash): the
+directory wins. The branch's row is kept, under its id, and takes the directory's number,
+name, tier, assets and ``source = 'directory'``, so the tickets, referrals and registration
+that point at it stay attached; its tickets and referrals go up again, now with the
+directory's customer number. Only if the directory's number is already here as another row
+(or the directory record matches two walk-ins) are the walk-ins' tickets, referrals and
+registrations moved to that row and the walk-in rows deleted.
+
+Staff come down from ``staff_directory``: name, role, active, location. The PIN, the lock
+and the failed-login count stay as the branch set them; a person head office deactivates
+is signed out of their window, as a local deactivation does.
 """
 
 from __future__ import annotations
@@ -10,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import case, delete, insert, or_, select, text, update
 from sqlalchemy.engine import Connection
 
 from lobby_app.core.search import name_pinyin
@@ -78,11 +91,53 @@ def _customers(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
             continue
         full, initials = name_pinyin(r["name"])
         values = {k: r[k] for k in CUSTOMER_FIELDS}
-        values.update(pinyin_full=full, pinyin_initials=initials, updated_at=utcnow())
-        if found is None:
+        values.update(
+            pinyin_full=full, pinyin_initials=initials, updated_at=utcnow(), source="directory"
+        )
+        walk_ins = [w for w in _walk_ins(conn, r) if w != found]
+        keep = found if found is not None else (walk_ins.pop(0) if walk_ins else None)
+        if keep is None:
             conn.execute(insert(c).values(id=new_id(), customer_no=r["customer_no"], **values))
-        else:
-            conn.execute(update(c).where(c.c.id == found).values(**values))
+            continue
+        for other in walk_ins:
+            _move_customer(conn, other, keep)
+            conn.execute(delete(c).where(c.c.id == other))
+        before = conn.execute(select(c.c.customer_no).where(c.c.id == keep)).scalar()
+        conn.execute(update(c).where(c.c.id == keep).values(customer_no=r["customer_no"], **values))
+        if before != r["customer_no"]:
+            _resend_named(conn, keep)
+
+
+def _walk_ins(conn: Connection, r: dict[str, Any]) -> list[str]:
+    """The branch's own registrations of this directory customer: same ID hash (first) or
+    same phone hash."""
+    c = _T["customer"]
+    match = [c.c[h] == r[h] for h in ("id_hash", "phone_hash") if r.get(h)]
+    if not match:
+        return []
+    by_id = case((c.c.id_hash == r["id_hash"], 0), else_=1) if r.get("id_hash") else None
+    q = select(c.c.id).where(c.c.source == "branch", or_(*match))
+    q = q.order_by(by_id, c.c.customer_no) if by_id is not None else q.order_by(c.c.customer_no)
+    return list(conn.execute(q).scalars())
+
+
+def _move_customer(conn: Connection, old: str, new: str) -> None:
+    """What points at one customer row points at another (the triggers send it up again)."""
+    for table in ("ticket", "referral", "registration"):
+        t = _T[table]
+        conn.execute(update(t).where(t.c.customer_id == old).values(customer_id=new))
+
+
+def _resend_named(conn: Connection, customer_id: str) -> None:
+    """Head office's visits and referrals carry the customer's number: send them again."""
+    for table in ("ticket", "referral"):
+        conn.execute(
+            text(
+                f"insert into change_log (tbl, row_id, op) select '{table}', id, 'u'"
+                f" from {table} where customer_id = :c"
+            ),
+            {"c": customer_id},
+        )
 
 
 def _staff(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
@@ -98,9 +153,41 @@ def _staff(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         if found is None:
             if r["deleted"]:
                 continue
-            conn.execute(insert(t).values(id=new_id(), staff_no=r["staff_no"], **values))
-        else:  # the PIN stays as the branch set it
+            conn.execute(
+                insert(t).values(
+                    id=new_id(),
+                    staff_no=r["staff_no"],
+                    pin_hash="",  # set at the branch (the branch head gives a first PIN)
+                    failed_logins=0,
+                    locked=False,
+                    **values,
+                )
+            )
+        else:  # the PIN and the lock stay as the branch set them
             conn.execute(update(t).where(t.c.id == found).values(**values))
+        if not values["active"]:
+            _sign_out(conn, r["staff_no"])
+
+
+def _sign_out(conn: Connection, staff_no: str) -> None:
+    """A person no longer active leaves their window (closed, with a counter event if it was
+    serving), as ``store.admin`` does for a local deactivation."""
+    c = _T["counter"]
+    now = utcnow()
+    for window_no, is_open, retired_at in conn.execute(
+        select(c.c.window_no, c.c.is_open, c.c.retired_at).where(c.c.staff_no == staff_no)
+    ):
+        if is_open and retired_at is None:
+            conn.execute(
+                insert(_T["counter_event"]).values(
+                    window_no=window_no, at=now, is_open=False, actor="headoffice"
+                )
+            )
+    conn.execute(
+        update(c)
+        .where(c.c.staff_no == staff_no)
+        .values(staff_no=None, signed_in_at=None, is_open=False)
+    )
 
 
 def _business_types(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:

@@ -100,7 +100,8 @@ def register_walk_in(
                 field="id_number" if id_hash and known.id_hash == id_hash else "phone",
             )
         code = load_settings(s).branch_code
-        n = s.scalar(select(func.count()).select_from(Customer).where(Customer.source == "branch"))
+        # registrations, not branch customers: a merged walk-in keeps its number taken
+        n = s.scalar(select(func.count()).select_from(Registration))
         customer_no = _free_number(s, code, int(n or 0) + 1)
         cust = Customer(
             customer_no=customer_no,
@@ -158,6 +159,9 @@ def _free_number(s: Session, code: str, start: int) -> str:
     n = start
     while True:
         no = f"W{code}{n:05d}"[:32]
-        if s.scalar(select(Customer.id).where(Customer.customer_no == no)) is None:
+        taken = s.scalar(select(Customer.id).where(Customer.customer_no == no)) or s.scalar(
+            select(Registration.id).where(Registration.customer_no == no)
+        )
+        if taken is None:
             return no
         n += 1

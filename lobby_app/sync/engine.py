@@ -6,11 +6,14 @@ high-water mark for this branch, sends the next bounded batch of changes (the ro
 now are; tombstones for deletions) and moves the mark, all in one head-office transaction.
 A cut connection loses at most the batch in flight, which the next run sends again; running
 twice changes nothing (upserts keyed by branch and global id). At the end both sides count
-visits and referrals per business date; a date that differs is sent again in full.
+visits and referrals per business date; a date that differs is sent again in full. Walk-ins
+registered at the desk (``registration``) go up the same way, for head office to confirm;
+their count is checked as a whole (a small table without a business date).
 
 Down. Head office's directory rows carry a version from one counter; the branch keeps the
 highest version it applied per table and asks for newer rows, applying each batch and its
-mark in one local transaction.
+mark in one local transaction. A directory customer who is a walk-in the branch registered
+(same ID or phone hash) takes over the branch's record (``store.downsync``).
 """
 
 from __future__ import annotations
@@ -221,10 +224,13 @@ def _plans(engine: Engine) -> dict[str, _Plan]:
             if c.name not in ("branch_code", "synced_at")
             and (c.name in local_cols[table] or c.name == "customer_no")
         ]
+        # a row that names a customer by id travels with the customer's number as it is now;
+        # a table with its own customer_no (registration) sends that
+        joined_no = "customer_no" not in local_cols[table]
         key = [c.name for c in target.primary_key.columns if c.name != "branch_code"]
         picks = []
         for c in cols:
-            if c == "customer_no":
+            if c == "customer_no" and joined_no:
                 picks.append("(select customer_no from customer where customer.id = t.customer_id)")
             else:
                 picks.append(f"t.{c}")
@@ -504,6 +510,37 @@ def _counts_ho(target: Engine, t: Table, branch: str) -> dict[str, int]:
         }
 
 
+def _registrations_gone(store: Store, target: Engine, branch: str) -> set[str] | None:
+    """None when both sides hold as many registrations; else the ids head office has and the
+    branch does not."""
+    with store.engine.connect() as c:
+        mine = set(c.execute(text("select id from registration")).scalars())
+    reg = ho.registration
+    with target.connect() as c:
+        n = c.execute(
+            select(func.count()).select_from(reg).where(reg.c.branch_code == branch)
+        ).scalar()
+        if n == len(mine):
+            return None
+        theirs = set(c.execute(select(reg.c.id).where(reg.c.branch_code == branch)).scalars())
+    return theirs - mine
+
+
+def _requeue_registrations(store: Store, gone: Iterable[str]) -> None:
+    with _local_write(store) as lc:
+        lc.execute(
+            text(
+                "insert into change_log (tbl, row_id, op) select 'registration', id, 'u'"
+                " from registration"
+            )
+        )
+        for rid in gone:
+            lc.execute(
+                text("insert into change_log (tbl, row_id, op) values ('registration', :i, 'd')"),
+                {"i": rid},
+            )
+
+
 def _check_and_repair(
     store: Store, target: Engine, branch: str, result: SyncResult, plans: dict[str, _Plan]
 ) -> None:
@@ -513,7 +550,14 @@ def _check_and_repair(
         for d in set(mine) | set(theirs):
             if mine.get(d, 0) != theirs.get(d, 0):
                 bad.add(d)
+    gone = _registrations_gone(store, target, branch)
+    if gone is not None:
+        _requeue_registrations(store, gone)
+        log.warning("sync: registration counts differed; sent again")
+        result.warnings.append(tr("总行的登记客户笔数与本机不一致，已重新上传全部登记"))
     if not bad:
+        if gone is not None:
+            _up(store, target, branch, result, plans)
         return
     for d in sorted(bad):
         with store.engine.connect() as c:
@@ -617,7 +661,8 @@ def run_sync(
     try:
         engine = connect(url)
         try:
-            ensure_ready(engine)
+            # the branch's own embedded head office follows this program's schema
+            ensure_ready(engine, upgrade_older=url == default_target(store))
             _clock_check(engine, result)
             plans = _plans(store.engine)
             if direction in ("up", "both"):

@@ -13,12 +13,16 @@ import pytest
 from tests.conftest import CUSTOMERS_CSV, make_id
 
 
-def run(data: Path, *args: str, ok: bool = True) -> tuple[int, Any, str]:
+def run(data: Path, *args: str, ok: bool = True, staff: str = "L01") -> tuple[int, Any, str]:
+    """One command as a script runs it, acting as ``staff`` (LOBBY_STAFF)."""
+    import os
+
     proc = subprocess.run(
         [sys.executable, "-m", "lobby_app", "--data-dir", str(data), "--json", *args],
         capture_output=True,
         text=True,
         timeout=120,
+        env={**os.environ, "LOBBY_STAFF": staff},
     )
     if ok:
         assert proc.returncode == 0, proc.stderr
@@ -33,6 +37,8 @@ def data(tmp_path: Path) -> Path:
     f.write_text(CUSTOMERS_CSV, encoding="utf-8")
     _, doc, _ = run(d, "import-customers", str(f))
     assert doc["imported"] == 5 and doc["errors"] == []
+    run(d, "staff", "add", "L01", "--name", "陈静", "--role", "lobby_manager")
+    run(d, "staff", "add", "T01", "--name", "王芳", "--role", "teller")
     return d
 
 
@@ -135,6 +141,7 @@ def test_business_table_is_configurable(tmp_path: Path) -> None:
         "code,name,zone,service_minutes\ncash,现金业务,closed_counter,5\ngold,贵金属,vip,20\n",
         encoding="utf-8",
     )
+    run(tmp_path / "d", "staff", "add", "L01", "--name", "陈静", "--role", "lobby_manager")
     _, doc, _ = run(tmp_path / "d", "business-types", "--load", str(f))
     assert [(b["code"], b["zone"]) for b in doc["business_types"]] == [
         ("cash", "closed_counter"),
@@ -159,27 +166,39 @@ def test_settings_checked_before_written(tmp_path: Path) -> None:
 def test_teller_commands_from_scripts(data: Path) -> None:
     import sqlite3
 
-    with sqlite3.connect(data / "branch.sqlite3") as con:
-        con.execute(
-            "insert into counter (id, window_no, name, zones, vip_window, "
-            "priority_window, is_open) values ('w1', 1, '1号', 'closed_counter', 0, 0, 1)"
-        )
+    run(data, "counter", "add", "1", "--name", "1号窗口", "--kind", "closed_cash")
     run(data, "ticket", "--business", "cash")
     run(data, "ticket", "--business", "cash")
-    _, doc, _ = run(data, "call", "--window", "1", "--request-id", "abc")
+    rc, doc, _ = run(data, "call", "--window", "1", ok=False, staff="T01")
+    assert rc == 2 and doc["error"] == "no_teller"  # nobody has opened the window
+    rc, doc, _ = run(data, "window", "--window", "1", "open", ok=False, staff="L01")
+    assert doc["error"] == "wrong_role"  # a lobby manager cannot sign in at a counter
+    run(data, "window", "--window", "1", "open", staff="T01")
+    rc, doc, _ = run(data, "call", "--window", "1", ok=False, staff="L01")
+    assert rc == 2 and doc["error"] == "wrong_role"
+    rc, doc, _ = run(data, "call", "--window", "1", ok=False, staff="X99")
+    assert rc == 2 and doc["error"] == "unknown_staff"
+    rc, doc, _ = run(data, "call", "--window", "1", ok=False, staff="")
+    assert rc == 2 and doc["error"] == "actor_required"
+    _, doc, _ = run(data, "call", "--window", "1", "--request-id", "abc", staff="T01")
     assert (doc["number"], doc["zone"], doc["window"]) == ("A001", "closed_counter", 1)
-    _, again, _ = run(data, "call", "--window", "1", "--request-id", "abc")
+    _, again, _ = run(data, "call", "--window", "1", "--request-id", "abc", staff="T01")
     assert again == doc  # a retry does not call A002
-    _, doc, _ = run(data, "no-show", "--window", "1")
+    _, doc, _ = run(data, "no-show", "--window", "1", staff="T01")
     assert doc["status"] == "no_show"
-    _, doc, _ = run(data, "call", "--window", "1")
+    _, doc, _ = run(data, "call", "--window", "1", staff="T01")
     assert doc["number"] == "A002"
-    _, doc, _ = run(data, "transfer", "--window", "1", "--to-zone", "open_counter")
+    _, doc, _ = run(data, "transfer", "--window", "1", "--to-zone", "open_counter", staff="T01")
     assert (doc["number"], doc["zone"], doc["status"]) == ("A002", "open_counter", "waiting")
-    rc, doc, _ = run(data, "call", "--window", "1", ok=False)
+    rc, doc, _ = run(data, "call", "--window", "1", ok=False, staff="T01")
     assert rc == 2 and doc["error"] == "queue_empty"
-    rc, doc, _ = run(data, "finish", "--window", "7", ok=False)
+    rc, doc, _ = run(data, "finish", "--window", "7", ok=False, staff="T01")
     assert doc["error"] == "unknown_window"
+    run(data, "window", "--window", "1", "sign-out", staff="T01")
+    with sqlite3.connect(data / "branch.sqlite3") as con:
+        row = con.execute("select staff_no, is_open from counter where window_no = 1").fetchone()
+        actors = {a for (a,) in con.execute("select actor from ticket_event")}
+    assert row == (None, 0) and actors == {"L01", "T01"}  # issued by L01, called by T01
 
 
 def test_teller_commands_through_a_hub_process(tmp_path: Path) -> None:
@@ -319,7 +338,7 @@ def test_simulated_day_close_and_report(tmp_path: Path) -> None:
     )
     sim = doc["simulated_day"]
     assert sim["business_date"] == "2026-06-01" and sim["issued"] == 50
-    code, err, stderr = run(data, "close-day", "--date", "2026-06-01", ok=False)
+    code, err, stderr = run(data, "close-day", "--date", "2026-06-01", ok=False, staff="")
     assert code == 2 and err["error"] == "actor_required" and "--actor" in stderr
     code, err, stderr = run(data, "close-day", "--date", "06/01", "--actor", "L01", ok=False)
     assert code == 2 and err["error"] == "bad_date" and "2026-11-20" in stderr
@@ -361,7 +380,7 @@ def test_report_prints_on_the_branch_printer(tmp_path: Path) -> None:
     data = tmp_path / "demo"
     run(data, "demo", "--customers", "20", "--simulate-day", "--date", "2026-06-02",
         "--visits", "20")  # fmt: skip
-    run(data, "settings", "print_kind=printer", "printer=LobbyTestPDF")
+    run(data, "settings", "print_kind=printer", "printer=LobbyTestPDF", staff="B01")
     out = Path.home() / "PDF"
     before = set(out.glob("*.pdf")) if out.exists() else set()
     _, doc, _ = run(data, "report", "--date", "2026-06-02", "--print")

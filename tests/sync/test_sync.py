@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
+from lobby_app.headoffice.migrate import HO_HEAD
 from lobby_app.models import Customer, Staff, Ticket
 from lobby_app.store import Store, commands, dayclose, referrals, teller
 from lobby_app.store.commands import IssueRequest
@@ -38,6 +39,7 @@ def local_counts(store: Store) -> dict[str, int]:
                 "day_close",
                 "audit_event",
                 "counter_event",
+                "registration",
             )
         }
 
@@ -52,6 +54,7 @@ def ho_counts(db: str, branch: str) -> dict[str, int]:
         "day_close": "day_summary",
         "audit_event": "audit_event",
         "counter_event": "counter_event",
+        "registration": "registration",
     }
     return {
         k: int(psql(db, f"select count(*) from {v} where branch_code = %s", (branch,))[0][0])  # type: ignore[arg-type]
@@ -285,7 +288,7 @@ def test_bad_cases_say_what_happened_and_lose_nothing(
     psql(pg, "update ho_alembic_version set version_num = 'ho0099'")
     old = run_sync(branch, pg_url(pg))
     assert (old.status, old.error) == ("failed", "schema_mismatch") and "ho-migrate" in old.message
-    psql(pg, "update ho_alembic_version set version_num = 'ho0001'")
+    psql(pg, "update ho_alembic_version set version_num = %s", (HO_HEAD,))
     monkeypatch.setattr(sync_engine, "CLOCK_SKEW_WARN_S", -1)  # any difference counts as far apart
     skewed = run_sync(branch, pg_url(pg))
     assert skewed.status == "warning" and "时钟" in skewed.warnings[0]
@@ -354,9 +357,9 @@ def test_ho_migrate_and_a_failed_sync_on_the_command_line(branch: Store, pg: str
 
     first = cli("--json", "ho-migrate", "--to", pg_url(pg))
     assert first.returncode == 0, first.stderr
-    assert json.loads(first.stdout) == {"before": None, "after": "ho0001"}
+    assert json.loads(first.stdout) == {"before": None, "after": HO_HEAD}
     again = cli("--json", "ho-migrate", "--to", pg_url(pg))
-    assert json.loads(again.stdout)["before"] == "ho0001"
+    assert json.loads(again.stdout)["before"] == HO_HEAD
     assert psql(pg, "select value from ho_version") == [(0,)]
     down = cli("sync", "--to", "postgresql+psycopg://lobby:secret@127.0.0.1:1/ho")
     assert down.returncode == 2 and "连不上总行数据库" in down.stderr
