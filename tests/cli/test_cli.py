@@ -404,3 +404,82 @@ def test_report_prints_on_the_branch_printer(tmp_path: Path) -> None:
     width, _, height = fields["Page size"].split()[:3]
     assert (round(float(width)), round(float(height))) == (595, 842), fields["Page size"]
     assert int(fields["Pages"]) >= 2
+
+
+def test_day_one_at_a_real_branch_from_the_command_line(tmp_path: Path) -> None:
+    """A fresh data dir, no demo: the branch, six staff, four counters, a directory with older
+    customers' ID numbers, a walk-in, a day of tickets, tellers, the close and the report."""
+    data = tmp_path / "branch"
+    _, doc, _ = run(
+        data, "branch", "--bank", "江南银行", "--name", "鼓楼支行", "--code", "320106001",
+        "--hours", "08:30-17:00", "--wait-target", "12", staff="",
+    )  # fmt: skip
+    assert (doc["bank_name"], doc["hours"]) == ("江南银行", "08:30-17:00")
+    people = tmp_path / "staff.csv"
+    people.write_text(
+        "工号,姓名,岗位,初始密码\nB01,周建华,branch_head,2468\nL01,陈静,lobby_manager,1357\n"
+        "G01,刘洋,guide,1357\nT01,王芳,teller,1111\nT02,李强,teller,2222\nM01,郑雅文,customer_manager,3333\n",
+        encoding="utf-8",
+    )
+    _, doc, _ = run(data, "staff", "import", str(people), staff="")
+    assert (doc["created"], doc["errors"]) == (6, [])
+    # once a branch head exists, set-up needs one
+    rc, doc, _ = run(data, "counter", "add", "1", "--name", "1号窗口", "--kind", "closed_cash",
+                     ok=False, staff="L01")  # fmt: skip
+    assert rc == 2 and doc["error"] == "wrong_role"
+    for no, name, kind in (
+        ("1", "1号窗口", "closed_cash"),
+        ("2", "2号窗口", "closed_cash"),
+        ("3", "3号窗口", "open_service"),
+        ("4", "贵宾理财室一", "vip_room"),
+    ):
+        run(data, "counter", "add", no, "--name", name, "--kind", kind, staff="B01")
+    _, counters, _ = run(data, "counter", "list")
+    assert [c["kind"] for c in counters] == [
+        "closed_cash",
+        "closed_cash",
+        "open_service",
+        "vip_room",
+    ]
+    directory = tmp_path / "customers.csv"
+    directory.write_text(
+        "customer_no,name,id_number,phone,assets\n"
+        "C1,钱老伯,320102197005205676,13900001111,30000\n"  # county code from 1983, born 1970
+        f"C2,孙阿姨,{make_id('11010519491231002')},13900002222,260000\n",
+        encoding="utf-8",
+    )
+    _, doc, _ = run(data, "import-customers", str(directory))
+    assert (doc["imported"], doc["errors"]) == (2, [])
+    _, reg, _ = run(data, "register", "--name", "周小明", "--phone", "18612057623", "--consent",
+                    staff="G01")  # fmt: skip
+    assert reg["customer_no"].startswith("W320106001")
+    _, found, _ = run(data, "lookup", "周小明")
+    assert [c["customer_no"] for c in found["customers"]] == [reg["customer_no"]]
+    run(data, "window", "--window", "1", "open", staff="T01")
+    run(data, "window", "--window", "3", "open", staff="T02")
+    _, t1, _ = run(data, "ticket", "--business", "cash", "--customer", "钱老伯", staff="G01")
+    _, t2, _ = run(data, "ticket", "--business", "card", "--customer", reg["customer_no"])
+    assert (t1["number"], t2["number"]) == ("A001", "B001")
+    _, q, _ = run(data, "queue")
+    open_windows = {z["zone"]: z["open_windows"] for z in q["zones"]}
+    assert open_windows == {"closed_counter": 1, "open_counter": 1, "vip": 0, "self_service": 0}
+    for window, teller in (("1", "T01"), ("3", "T02")):
+        run(data, "call", "--window", window, staff=teller)
+        run(data, "finish", "--window", window, staff=teller)
+    run(data, "window", "--window", "1", "sign-out", staff="T01")
+    run(data, "window", "--window", "3", "sign-out", staff="T02")
+    _, closed, _ = run(data, "close-day", "--date", "today", staff="L01")
+    assert closed["actor_name"] == "陈静（L01）"
+    pdf = tmp_path / "day.pdf"
+    _, fig, _ = run(data, "report", "--date", "today", "--pdf", str(pdf), staff="B01")
+    assert fig["issued"] == 2 and fig["served"] == 2
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "鼓楼支行" in text and "周建华" in text and "陈静" in text and "示范银行" not in text
+    import sqlite3
+
+    with sqlite3.connect(data / "branch.sqlite3") as con:
+        issued_by = dict(con.execute("select number, issued_by from ticket").fetchall())
+        served_by = {n for (n,) in con.execute("select served_by from ticket")}
+    assert issued_by == {"A001": "G01", "B001": "L01"} and served_by == {"T01", "T02"}
