@@ -387,7 +387,10 @@ def cmd_ticket(args: argparse.Namespace) -> int:
         ),
     )
     outcome = print_ticket(store, issued, pdf_path=args.pdf, actor=actor)
+    warning = commands.no_window_warning(store, issued.zone)
     doc = {**issued.as_json(), "print": outcome.as_json()}
+    if warning:
+        doc["warning"] = warning
     flags = "  绿色通道" if issued.green_channel else ""
     emit(
         args,
@@ -395,7 +398,8 @@ def cmd_ticket(args: argparse.Namespace) -> int:
         tr(
             f"{issued.number}  {issued.zone.label}{flags}\n前面 {issued.ahead} 人，"
             f"预计等候约 {issued.estimated_wait_min} 分钟\n{outcome.message}"
-        ),
+        )
+        + (tr(f"\n注意：{warning}") if warning else ""),
     )
     return 0
 

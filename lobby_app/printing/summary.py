@@ -160,10 +160,10 @@ class _Summary:
     def header(self) -> list[Flowable]:
         f = self.f
         if self.single:
-            title = tr(f"{f['bank_name']} {f['branch_name']} 营业日终汇总表")
+            title = tr(f"{f['bank_name']} {f['branch_name']} 营业日终汇总表").strip()
             period = tr(f"营业日期：{f['from']}（{_weekday(f['from'])}）")
         else:
-            title = tr(f"{f['bank_name']} {f['branch_name']} 营业汇总表")
+            title = tr(f"{f['bank_name']} {f['branch_name']} 营业汇总表").strip()
             period = tr(f"期间：{f['from']} 至 {f['to']}（{f['days']} 天）")
         hours = tr(
             f"营业时间：首位取号 {f['first_issue'] or DASH}，末位办结 {f['last_finish'] or DASH}"
@@ -729,7 +729,7 @@ def render_summary_pdf(
         author="lobby-app",
         pageCompression=1,
     )
-    footer = f"{figures['bank_name']} {figures['branch_name']} · {title}"
+    footer = f"{figures['bank_name']} {figures['branch_name']} · {title}".strip()
     pdf.build(doc.story(), canvasmaker=_page_canvas(footer, doc.font))
     return buf.getvalue()
 

@@ -306,6 +306,25 @@ def _open_windows(s: Session, zone: Zone) -> int:
     return sum(1 for zones in counters if zone.value in zones.split(","))
 
 
+def open_window_count(store: Store, zone: Zone) -> int:
+    """How many windows serve ``zone`` right now (open, with a signed-in teller)."""
+    with store.read() as s:
+        return _open_windows(s, zone)
+
+
+def no_window_warning(store: Store, zone: Zone) -> str:
+    """What to tell the lobby manager when a ticket goes to a zone nobody serves now."""
+    with store.read() as s:
+        if s.scalar(select(Counter.id).where(Counter.retired_at.is_(None)).limit(1)) is None:
+            return tr(
+                "本网点还没有设置柜台窗口：请网点负责人添加柜台和员工(设置 → 网点设置，"
+                "或 lobby-app counter add / staff add)"
+            )
+        if _open_windows(s, zone) == 0:
+            return tr(f"{zone.label}目前没有开放的窗口(无柜员签到或已暂停)，请安排柜员开窗")
+    return ""
+
+
 @dataclass(frozen=True)
 class _WaitingRow:
     id: str

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from lobby_app.store.db import Store
 
 DEFAULT_SETTINGS: dict[str, str] = {
-    "bank_name": tr("示范银行"),
+    "bank_name": "",  # asked for by the first-run set-up and `lobby-app branch --bank`
     "branch_name": tr("未命名网点"),
     "branch_code": "0000",
     "timezone": "Asia/Shanghai",
@@ -67,7 +67,7 @@ class BranchSettings:
 
     @property
     def display_name(self) -> str:
-        return f"{self.bank_name} {self.branch_name}"
+        return " ".join(part for part in (self.bank_name, self.branch_name) if part)
 
     def business_date(self, at: datetime) -> date:
         return at.astimezone(self.tz).date()
