@@ -34,7 +34,7 @@ def busy_branch(folder: Path) -> Store:
     with store.write() as s:
         for n in range(9, 25):
             zone = ("closed_counter", "open_counter", "self_service")[n % 3]
-            s.add(Counter(window_no=n, name=f"{n}号窗口", zones=zone))
+            s.add(Counter(window_no=n, name=f"{n}号窗口", zones=zone, staff_no=f"W{n:02d}"))
     return store
 
 
