@@ -5,6 +5,7 @@ written by the first-run dialog and the settings dialog, readable and editable b
 Example (``lobby-app.toml``)::
 
     [branch]
+    bank = "中国工商银行"
     code = "310115001"
     name = "城东支行"
 
@@ -64,6 +65,7 @@ def log_dir() -> Path:
 class BranchPart:
     code: str = ""
     name: str = ""
+    bank: str = ""
 
 
 @dataclass
@@ -184,7 +186,11 @@ def load(path: Path | None = None) -> Config | None:
         raise _bad(path, "、".join(sorted(unknown)), tr("不认识的小节"))
     b, s, p, y = (sections[n] for n in ("branch", "station", "printer", "sync"))
     cfg = Config(
-        BranchPart(_str(path, b, "code", "branch"), _str(path, b, "name", "branch")),
+        BranchPart(
+            _str(path, b, "code", "branch"),
+            _str(path, b, "name", "branch"),
+            _str(path, b, "bank", "branch"),
+        ),
         StationPart(
             role=_str(path, s, "role", "station", "desk"),
             window=_int(path, s, "window", "station", None),

@@ -1,8 +1,12 @@
 """First-run setup (and later 本机设置): what this PC is, once, without a terminal.
 
-Branch code and name, this PC's role (the lobby desk, which is also the branch hub; a teller
-window and its number; a customer manager; the calling display), the hub's address and the
-branch's station key, the printer with a test print, and the head-office sync target.
+The bank, branch name and code, this PC's role (the lobby desk, which is also the branch hub;
+a teller window and its number; a customer manager; the calling display), the hub's address
+and the branch's station key, the printer with a test print, and the head-office sync target.
+
+Each mistake is said under its field, in the dialog's own words (the file's wording, "edit
+the file", is for ``config.load``). After a first-run save of the desk PC,
+``wants_branch_setup`` is True: the caller goes on to 网点设置 (counters and staff).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -40,6 +45,7 @@ from lobby_app.config import (
 )
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
+from lobby_app.store.admin import branch_changes
 from lobby_app.ui.worker import Worker
 
 if TYPE_CHECKING:
@@ -49,6 +55,25 @@ PRINT_LABELS = {
     "printer": tr("打印机"),
     "folder": tr("存为 PDF 文件"),
     "none": tr("不打印"),
+}
+
+ERROR_STYLE = "color: #b00020;"
+HUB_EXAMPLE = "ws://192.168.1.10:8765"
+
+# What to fix, said in the dialog's words, for each configuration key ``config.validate``
+# may refuse (its own messages point at the file, for a file edited by hand).
+FIELD_MESSAGES = {
+    "station.role": tr("请选择本机用途"),
+    "station.window": tr("请填写本机的窗口号(1–999)"),
+    "station.hub": tr(f"请填写网点主机地址，以 ws:// 开头，如 {HUB_EXAMPLE}"),
+    "station.port": tr("主机端口应为 1–65535"),
+    "printer.kind": tr("请选择打印方式"),
+    "printer.name": tr("请选择或填写打印机名称，或把打印方式改为“存为 PDF 文件”"),
+    "sync.url": tr(
+        "总行地址应写成 postgresql+psycopg://用户:密码@主机:5432/库名，或留空(使用本机演示库)"
+    ),
+    "sync.time": tr("每日同步时间请写成 时:分，如 21:30"),
+    "branch.code": tr("网点代码只能是字母和数字"),
 }
 
 
@@ -81,10 +106,23 @@ class SetupDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.path = path
+        self.first_run = first_run
         self.saved: Config | None = None
+        # True after a first-run save of the desk PC: the caller opens 网点设置 next.
+        self.wants_branch_setup = False
+        self._errors: dict[str, QLabel] = {}
+        self._boxes: dict[str, QWidget] = {}
         cfg = current or Config()
         self.setWindowTitle(tr("首次设置") if first_run else tr("本机设置"))
-        root = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        page = QWidget()
+        root = QVBoxLayout(page)
+        root.setContentsMargins(0, 0, 4, 0)
+        scroll.setWidget(page)
+        outer.addWidget(scroll, 1)
         intro = QLabel(
             tr("请设置这台电脑在网点中的用途。只需设置一次，以后可在“本机设置”中修改。")
             if first_run
@@ -95,12 +133,19 @@ class SetupDialog(QDialog):
 
         branch = QGroupBox(tr("网点"))
         bf = QFormLayout(branch)
-        self.branch_code = QLineEdit(cfg.branch.code)
-        self.branch_code.setPlaceholderText(tr("例如 310115001"))
+        self.bank = QLineEdit(cfg.branch.bank)
+        self.bank.setPlaceholderText(tr("例如 中国工商银行"))
         self.branch_name = QLineEdit(cfg.branch.name)
         self.branch_name.setPlaceholderText(tr("例如 城东支行"))
-        bf.addRow(tr("网点代码"), self.branch_code)
-        bf.addRow(tr("网点名称"), self.branch_name)
+        self.branch_code = QLineEdit(cfg.branch.code)
+        self.branch_code.setPlaceholderText(tr("例如 310115001"))
+        bf.addRow(tr("银行名称"), self._field("branch.bank", self.bank))
+        bf.addRow(tr("网点名称"), self._field("branch.name", self.branch_name))
+        bf.addRow(tr("网点代码"), self._field("branch.code", self.branch_code))
+        self.branch_hint = QLabel(tr("大堂经理电脑必填：显示在票据、叫号屏和日终汇总表上。"))
+        self.branch_hint.setWordWrap(True)
+        self.branch_hint.setStyleSheet("color: #555;")
+        bf.addRow(self.branch_hint)
         root.addWidget(branch)
 
         station = QGroupBox(tr("本机角色"))
@@ -113,7 +158,7 @@ class SetupDialog(QDialog):
         self.window_no.setRange(1, 999)
         self.window_no.setValue(cfg.station.window or 1)
         self.hub = QLineEdit(cfg.station.hub)
-        self.hub.setPlaceholderText("ws://192.168.1.10:8765")
+        self.hub.setPlaceholderText(HUB_EXAMPLE)
         self.key = QLineEdit(cfg.station.key)
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
         self.key.setPlaceholderText(tr("在大堂经理电脑上运行 lobby-app station-key 可查看"))
@@ -121,12 +166,18 @@ class SetupDialog(QDialog):
         self.port = QSpinBox()
         self.port.setRange(1, 65535)
         self.port.setValue(cfg.station.port)
-        sf.addRow(tr("用途"), self.role)
-        sf.addRow(tr("窗口号"), self.window_no)
-        sf.addRow(tr("网点主机地址"), self.hub)
-        sf.addRow(tr("站点密钥"), self.key)
-        sf.addRow(tr("默认工号（可不填）"), self.staff)
-        sf.addRow(tr("主机端口"), self.port)
+        sf.addRow(tr("用途"), self._field("station.role", self.role))
+        sf.addRow(tr("窗口号"), self._field("station.window", self.window_no))
+        sf.addRow(tr("网点主机地址"), self._field("station.hub", self.hub))
+        sf.addRow(tr("站点密钥"), self._field("station.key", self.key))
+        sf.addRow(tr("默认工号（可不填）"), self._field("station.staff", self.staff))
+        sf.addRow(tr("主机端口"), self._field("station.port", self.port))
+        self.next_hint = QLabel(
+            tr("保存后接着设置本网点的柜台(窗口)和员工，也可以以后在工作台的“网点设置”中设置。")
+        )
+        self.next_hint.setWordWrap(True)
+        self.next_hint.setStyleSheet("color: #555;")
+        sf.addRow(self.next_hint)
         self._station_form = sf
         root.addWidget(station)
 
@@ -150,9 +201,9 @@ class SetupDialog(QDialog):
         self.test_result.setWordWrap(True)
         test_row.addWidget(self.test_btn)
         test_row.addWidget(self.test_result, 1)
-        pf.addRow(tr("方式"), self.print_kind)
-        pf.addRow(tr("打印机"), self.printer_name)
-        pf.addRow(tr("文件夹"), self.folder)
+        pf.addRow(tr("方式"), self._field("printer.kind", self.print_kind))
+        pf.addRow(tr("打印机"), self._field("printer.name", self.printer_name))
+        pf.addRow(tr("文件夹"), self._field("printer.folder", self.folder))
         pf.addRow(test_row)
         root.addWidget(printer)
 
@@ -164,33 +215,88 @@ class SetupDialog(QDialog):
             tr("留空：本机演示库；总行：postgresql+psycopg://用户:密码@主机:5432/库名")
         )
         self.sync_time = QLineEdit(cfg.sync.time)
-        yf.addRow(tr("总行地址"), self.sync_url)
-        yf.addRow(tr("每日同步时间"), self.sync_time)
+        yf.addRow(tr("总行地址"), self._field("sync.url", self.sync_url))
+        yf.addRow(tr("每日同步时间"), self._field("sync.time", self.sync_time))
         root.addWidget(self.sync_box)
+        root.addStretch(1)
 
         self.error = QLabel()
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020; font-weight: bold;")
-        root.addWidget(self.error)
+        self.error.setStyleSheet(ERROR_STYLE + " font-weight: bold;")
+        outer.addWidget(self.error)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText(
-            tr("保存并启动") if first_run else tr("保存")
-        )
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        root.addWidget(buttons)
+        outer.addWidget(buttons)
         self.role.currentIndexChanged.connect(self._role_changed)
         self.print_kind.currentIndexChanged.connect(self._print_changed)
         self._role_changed()
         self._print_changed()
-        self.resize(560, 700)
+        self._fit()
+
+    def _fit(self) -> None:
+        """560×720 at most, less on a smaller screen (the form scrolls)."""
+        width, height = 580, 720
+        screen = self.screen()
+        if screen is not None:
+            avail = screen.availableGeometry()
+            width, height = min(width, avail.width() - 40), min(height, avail.height() - 60)
+        self.resize(width, height)
 
     # ---------------------------------------------------------------- form
 
+    def _field(self, key: str, widget: QWidget) -> QWidget:
+        """A field with the message for it underneath (hidden while there is none)."""
+        box = QWidget()
+        col = QVBoxLayout(box)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(2)
+        col.addWidget(widget)
+        error = QLabel()
+        error.setWordWrap(True)
+        error.setStyleSheet(ERROR_STYLE)
+        error.setVisible(False)
+        col.addWidget(error)
+        self._errors[key] = error
+        self._boxes[key] = box
+        return box
+
+    def field_error(self, key: str) -> str:
+        """The message shown under a field now ("" when none)."""
+        label = self._errors.get(key)
+        return label.text() if label is not None and not label.isHidden() else ""
+
+    def _say(self, key: str, text: str) -> None:
+        label = self._errors.get(key)
+        if label is None or not self._box_shown(key):
+            self.error.setText(text)
+            return
+        label.setText(text)
+        label.setVisible(True)
+
+    def _box_shown(self, key: str) -> bool:
+        box = self._boxes[key]
+        if key.startswith("sync.") and not self.sync_box.isVisibleTo(self):
+            return False
+        if key.startswith("station."):
+            return self._station_form.isRowVisible(box)
+        return True
+
+    def _clear_errors(self, *, hidden_only: bool = False) -> None:
+        """Messages go when saving again, and when their field is no longer asked for."""
+        for key, label in self._errors.items():
+            if not hidden_only or not self._box_shown(key):
+                label.clear()
+                label.setVisible(False)
+        if not any(label.text() for label in self._errors.values()):
+            self.error.clear()
+
     def _show_row(self, widget: QWidget, shown: bool) -> None:
-        self._station_form.setRowVisible(widget, shown)
+        box = next(b for b in self._boxes.values() if widget.parent() is b)
+        self._station_form.setRowVisible(box, shown)
 
     def _role_changed(self) -> None:
         role = self.role.currentData()
@@ -199,18 +305,65 @@ class SetupDialog(QDialog):
         self._show_row(self.key, role != "desk")
         self._show_row(self.staff, role in ("teller", "manager"))
         self._show_row(self.port, role == "desk")
+        self._station_form.setRowVisible(self.next_hint, role == "desk" and self.first_run)
         self.sync_box.setVisible(role == "desk")
+        self.branch_hint.setVisible(role == "desk")
+        if role != "desk":  # the names are required on the desk only
+            for key in ("branch.bank", "branch.name", "branch.code"):
+                self._errors[key].clear()
+                self._errors[key].setVisible(False)
+        self.save_button.setText(
+            tr("保存，下一步：柜台和员工")
+            if self.first_run and role == "desk"
+            else tr("保存并启动")
+            if self.first_run
+            else tr("保存")
+        )
+        self._clear_errors(hidden_only=True)
 
     def _print_changed(self) -> None:
         kind = self.print_kind.currentData()
         self.printer_name.setEnabled(kind == "printer")
         self.folder.setEnabled(kind == "folder")
         self.test_btn.setEnabled(kind != "none")
+        if kind != "printer":
+            self._errors["printer.name"].clear()
+            self._errors["printer.name"].setVisible(False)
+
+    def problems(self, cfg: Config) -> dict[str, str]:
+        """What to fix, by configuration key, in the dialog's words (empty: nothing)."""
+        out: dict[str, str] = {}
+        st, desk = cfg.station, cfg.station.role == "desk"
+        names = {"branch.bank": "bank", "branch.name": "name", "branch.code": "code"}
+        values = {"bank": cfg.branch.bank, "name": cfg.branch.name, "code": cfg.branch.code}
+        for key, arg in names.items():
+            if not desk and not values[arg]:
+                continue  # another PC takes the branch's names from the hub
+            try:
+                branch_changes(**{arg: values[arg]})
+            except LobbyError as exc:
+                out[key] = exc.message
+        if st.role == "teller" and (st.window is None or not 1 <= st.window <= 999):
+            out["station.window"] = FIELD_MESSAGES["station.window"]
+        if not desk and not st.hub.startswith(("ws://", "wss://")):
+            out["station.hub"] = FIELD_MESSAGES["station.hub"]
+        if cfg.printer.kind == "printer" and not cfg.printer.name:
+            out["printer.name"] = FIELD_MESSAGES["printer.name"]
+        if desk and cfg.sync.url and not cfg.sync.url.startswith(("postgresql", "sqlite:///")):
+            out["sync.url"] = FIELD_MESSAGES["sync.url"]
+        hh, _, mm = cfg.sync.time.partition(":")
+        if desk and not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
+            out["sync.time"] = FIELD_MESSAGES["sync.time"]
+        return out
 
     def config(self) -> Config:
         role = str(self.role.currentData())
         return Config(
-            BranchPart(self.branch_code.text().strip(), self.branch_name.text().strip()),
+            BranchPart(
+                self.branch_code.text().strip(),
+                self.branch_name.text().strip(),
+                self.bank.text().strip(),
+            ),
             StationPart(
                 role=role,
                 window=self.window_no.value() if role == "teller" else None,
@@ -274,17 +427,28 @@ class SetupDialog(QDialog):
         super().done(result)
 
     def accept(self) -> None:
+        self._clear_errors()
         cfg = self.config()
+        problems = self.problems(cfg)
+        if problems:
+            for key, text in problems.items():
+                self._say(key, text)
+            self.error.setText(tr("请按红字提示改正后再保存"))
+            return
         try:
             validate(cfg, self.path)
             save(cfg, self.path)
-        except LobbyError as exc:
-            self.error.setText(exc.message)
+        except LobbyError as exc:  # a check the form does not make itself
+            key = exc.field or ""
+            self._say(key, FIELD_MESSAGES.get(key, exc.message))
+            if self.error.text() == "":
+                self.error.setText(tr("请按红字提示改正后再保存"))
             return
         except OSError as exc:
             self.error.setText(tr(f"配置无法保存到 {self.path}（{exc.strerror or exc}）"))
             return
         self.saved = cfg
+        self.wants_branch_setup = self.first_run and cfg.station.role == "desk"
         super().accept()
 
 

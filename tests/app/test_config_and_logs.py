@@ -100,8 +100,10 @@ def test_first_run_dialog_saves_a_teller_pc(qtbot: QtBot, tmp_path: Path) -> Non
     dlg.role.setCurrentIndex(dlg.role.findData("teller"))
     assert dlg.hub.isVisible() and dlg.window_no.isVisible() and not dlg.sync_box.isVisible()
     dlg.window_no.setValue(4)
-    dlg.accept()  # no hub address yet: refused, nothing written
-    assert "station.hub" in dlg.error.text() and not path.exists()
+    dlg.accept()  # no hub address yet: refused under the field, in the dialog's words
+    says = dlg.field_error("station.hub")
+    assert "ws://" in says and not path.exists()
+    assert "文本编辑器" not in says and "本机设置" not in says and "station.hub" not in says
     dlg.hub.setText("ws://192.168.1.10:8765")
     dlg.key.setText("secret-key")
     dlg.print_kind.setCurrentIndex(dlg.print_kind.findData("folder"))
@@ -111,7 +113,7 @@ def test_first_run_dialog_saves_a_teller_pc(qtbot: QtBot, tmp_path: Path) -> Non
     assert list((tmp_path / "prints").glob("print-test*.pdf"))
     dlg.accept()
     cfg = load(path)
-    assert cfg == dlg.saved
+    assert cfg == dlg.saved and not dlg.wants_branch_setup  # a teller PC: no branch set-up
     assert cfg is not None and cfg.station == StationPart(
         role="teller", window=4, hub="ws://192.168.1.10:8765", key="secret-key"
     )
@@ -122,6 +124,62 @@ def test_first_run_dialog_saves_a_teller_pc(qtbot: QtBot, tmp_path: Path) -> Non
     assert again.windowTitle() == "本机设置"
     words = {b.text() for b in again.findChildren(QPushButton)}
     assert {"保存", "取消", "测试打印"} <= words  # Qt's own buttons in Chinese too
+
+
+def test_first_run_desk_asks_for_the_bank_and_leads_on_to_branch_setup(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    from lobby_app.ui.app import qt_app
+    from lobby_app.ui.setup_dialog import SetupDialog
+
+    qt_app()
+    path = tmp_path / "lobby-app.toml"
+    dlg = SetupDialog(path, None, first_run=True)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    assert dlg.bank.isVisible() and "柜台和员工" in dlg.save_button.text()
+    dlg.accept()  # the desk names the branch: bank, name and code are asked for
+    assert "银行名称" in dlg.field_error("branch.bank")
+    assert "网点名称" in dlg.field_error("branch.name")
+    assert "网点代码" in dlg.field_error("branch.code")
+    assert dlg.error.text() and not path.exists() and not dlg.wants_branch_setup
+
+    # a teller PC takes the names from the hub: those messages go; its own field is asked
+    dlg.role.setCurrentIndex(dlg.role.findData("teller"))
+    assert not dlg.field_error("branch.bank") and not dlg.field_error("branch.code")
+    dlg.accept()
+    assert "ws://" in dlg.field_error("station.hub")
+    dlg.sync_time.setText("25:99")  # the desk's field, refused once it is the desk again
+    dlg.role.setCurrentIndex(dlg.role.findData("desk"))
+    assert not dlg.field_error("station.hub") and not dlg.error.text()
+
+    dlg.bank.setText("中国工商银行")
+    dlg.branch_name.setText("城东支行")
+    dlg.branch_code.setText("3101-15")
+    dlg.print_kind.setCurrentIndex(dlg.print_kind.findData("none"))
+    dlg.accept()
+    assert "字母和数字" in dlg.field_error("branch.code")
+    assert "21:30" in dlg.field_error("sync.time") and "文本编辑器" not in dlg.field_error(
+        "sync.time"
+    )
+    assert dlg.bank.text() == "中国工商银行"  # input kept
+    dlg.branch_code.setText("310115001")
+    dlg.sync_time.setText("21:30")
+    dlg.accept()
+    cfg = load(path)
+    assert cfg is not None and cfg == dlg.saved
+    assert (cfg.branch.bank, cfg.branch.name, cfg.branch.code) == (
+        "中国工商银行",
+        "城东支行",
+        "310115001",
+    )
+    assert dlg.wants_branch_setup  # the caller opens 网点设置 (counters and staff) next
+
+    again = SetupDialog(path, cfg, first_run=False)  # 本机设置: no lead-on
+    qtbot.addWidget(again)
+    assert again.bank.text() == "中国工商银行"
+    again.accept()
+    assert again.saved == cfg and not again.wants_branch_setup
 
 
 def test_logs_mask_id_and_phone_and_a_crash_is_explained(tmp_path: Path) -> None:
