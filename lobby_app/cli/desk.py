@@ -199,25 +199,37 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 
 def _apply_desk_config(cfg: Any, data_dir: Path | None) -> None:
-    """The desk PC's configuration becomes the branch's settings in its store."""
+    """The desk PC's configuration goes into its store: this PC's printer and sync target
+    every time; the bank and branch only into a store not yet set up (first run). After
+    that the branch is the store's, changed by the branch head in 网点设置 (or
+    ``lobby-app branch``), and a stale configuration file never reverts it."""
     from lobby_app.store import Store, commands
+    from lobby_app.store.setup import DEFAULT_SETTINGS
 
-    wanted = {
-        "branch_code": cfg.branch.code,
-        "branch_name": cfg.branch.name,
+    per_pc = {
         "print_kind": cfg.printer.kind,
         "printer": cfg.printer.name,
         "print_folder": cfg.printer.folder,
         "sync_url": cfg.sync.url,
         "sync_time": cfg.sync.time,
     }
+    first_run = {
+        "bank_name": getattr(cfg.branch, "bank", ""),
+        "branch_code": cfg.branch.code,
+        "branch_name": cfg.branch.name,
+    }
     store = Store.open(data_dir)
     try:
         current = {k: str(v) for k, v in commands.settings(store).__dict__.items()}
         changes = {
             k: v
-            for k, v in wanted.items()
+            for k, v in per_pc.items()
             if (v or k in ("printer", "print_folder", "sync_url")) and current.get(k) != v
+        }
+        changes |= {
+            k: v
+            for k, v in first_run.items()
+            if v and current.get(k) == DEFAULT_SETTINGS[k] and current.get(k) != v
         }
         if changes:
             commands.change_settings(store, changes, actor="setup")

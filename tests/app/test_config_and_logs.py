@@ -235,3 +235,35 @@ def test_login_asks_only_for_the_person_when_the_pc_knows_the_key(qtbot: QtBot) 
     fresh = LoginDialog("1 号窗口登录", need_staff=True, key="", staff="")
     qtbot.addWidget(fresh)
     assert "站点密钥" in [w.text() for w in fresh.findChildren(QLabel)]
+
+
+def test_desk_config_seeds_a_fresh_branch_and_never_reverts_it(tmp_path: Path) -> None:
+    """First run: the bank and branch typed in the set-up dialog become the branch's. Later
+    the branch head's changes (网点设置) stay, although the PC's file still has the old names."""
+    from lobby_app.cli.desk import _apply_desk_config
+    from lobby_app.config import BranchPart, Config, PrinterPart
+    from lobby_app.store import Store, admin, commands
+
+    cfg = Config(
+        branch=BranchPart(code="320106001", name="鼓楼支行", bank="江南银行"),
+        printer=PrinterPart(kind="folder", folder=str(tmp_path / "tickets")),
+    )
+    _apply_desk_config(cfg, tmp_path / "data")
+    store = Store.open(tmp_path / "data")
+    try:
+        st = commands.settings(store)
+        assert (st.bank_name, st.branch_name, st.branch_code) == (
+            "江南银行",
+            "鼓楼支行",
+            "320106001",
+        )
+        admin.set_branch(store, admin.branch_changes(name="鼓楼支行营业部"), actor="")
+    finally:
+        store.close()
+    _apply_desk_config(cfg, tmp_path / "data")  # the next start, same file
+    store = Store.open(tmp_path / "data")
+    try:
+        assert commands.settings(store).branch_name == "鼓楼支行营业部"
+        assert commands.settings(store).print_folder == str(tmp_path / "tickets")
+    finally:
+        store.close()
