@@ -194,15 +194,7 @@ def cmd_branch(args: argparse.Namespace) -> int:
     if changes:
         doc = admin.set_branch(store, changes, actor=staff_arg(args))
     else:
-        st = commands.settings(store)
-        doc = {
-            "bank_name": st.bank_name,
-            "branch_name": st.branch_name,
-            "branch_code": st.branch_code,
-            "hours": f"{st.open_time}-{st.close_time}",
-            "wait_target_min": str(st.wait_target_min),
-            "desk_idle_lock_min": str(st.desk_idle_lock_min),
-        }
+        doc = admin.branch_view(commands.settings(store))
     text = tr(
         f"{doc['bank_name']} {doc['branch_name']}(网点代码 {doc['branch_code']})\n"
         f"营业时间 {doc['hours']}，等候目标 {doc['wait_target_min']} 分钟，"

@@ -36,6 +36,7 @@ from lobby_app.core.zones import Zone
 from lobby_app.models import AuditEvent, Counter, CounterEvent, Staff, Ticket
 from lobby_app.models.base import utcnow
 from lobby_app.store.db import Store
+from lobby_app.store.setup import BranchSettings
 
 # Limits shared with head office's columns (headoffice/schema.py), so nothing accepted here
 # is refused by the nightly sync.
@@ -195,15 +196,19 @@ def set_branch(store: Store, changes: dict[str, str], *, actor: str) -> dict[str
         for key, value in changes.items():
             put_setting(s, key, value)
         s.add(AuditEvent(actor=who, action="branch", detail=",".join(sorted(changes))))
-        st = load_settings(s)
-        return {
-            "bank_name": st.bank_name,
-            "branch_name": st.branch_name,
-            "branch_code": st.branch_code,
-            "hours": f"{st.open_time}-{st.close_time}",
-            "wait_target_min": str(st.wait_target_min),
-            "desk_idle_lock_min": str(st.desk_idle_lock_min),
-        }
+        return branch_view(load_settings(s))
+
+
+def branch_view(st: BranchSettings) -> dict[str, str]:
+    """The branch as its head sets it up (``lobby-app branch``, the 网点 tab)."""
+    return {
+        "bank_name": st.bank_name,
+        "branch_name": st.branch_name,
+        "branch_code": st.branch_code,
+        "hours": f"{st.open_time}-{st.close_time}",
+        "wait_target_min": str(st.wait_target_min),
+        "desk_idle_lock_min": str(st.desk_idle_lock_min),
+    }
 
 
 # ---------------------------------------------------------------- counters
