@@ -8,6 +8,7 @@ the window cannot tell them apart; the ticket and slip print on this PC's printe
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import asdict
@@ -16,6 +17,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from lobby_app.core.business import BusinessType, Category
+from lobby_app.core.errors import LobbyError
+from lobby_app.core.i18n import tr
+from lobby_app.core.staffing import DESK_ROLES, role_label
 from lobby_app.core.zones import Zone
 from lobby_app.lobby import (
     PrintOutcome,
@@ -26,12 +30,14 @@ from lobby_app.lobby import (
     print_ticket,
 )
 from lobby_app.store import commands
+from lobby_app.store.admin import Person
 from lobby_app.store.commands import IssueRequest
 from lobby_app.store.db import Store
 from lobby_app.store.referrals import CustomerBrief, ReferralView
 from lobby_app.store.setup import BranchSettings
 from lobby_app.store.teller import CounterState
 from lobby_app.store.views import CustomerView, IssuedTicket, LobbySnapshot
+from lobby_app.store.walkin import Registered
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +70,15 @@ class DeskBackend(Protocol):
     def print_summary(
         self, figures: dict[str, Any], *, pdf_path: Path | None, prepared_by: str
     ) -> PrintOutcome: ...
+    def sign_in(self, staff_no: str, pin: str) -> Person:
+        """Check a desk person's staff number and PIN (wrong PIN, locked, not a desk role:
+        LobbyError with the words to show)."""
+        ...
+
+    def register(
+        self, *, name: str, phone: str, id_number: str | None, consent: bool, actor: str
+    ) -> Registered: ...
+    def record_takeover(self, *, before: Person, after: Person) -> None: ...
 
 
 class LocalDesk:
@@ -151,6 +166,51 @@ class LocalDesk:
             prepared_by=prepared_by,
         )
 
+    def sign_in(self, staff_no: str, pin: str) -> Person:
+        from lobby_app.store.staff import login
+
+        no = _staff_no(staff_no)
+        who = login(self.store, no, pin)
+        person = Person(who.staff_no, who.name, who.role)
+        _check_desk_role(person)
+        return person
+
+    def register(
+        self, *, name: str, phone: str, id_number: str | None, consent: bool, actor: str
+    ) -> Registered:
+        from lobby_app.store import walkin
+
+        return walkin.register_walk_in(
+            self.store, name=name, phone=phone, id_number=id_number, consent=consent, actor=actor
+        )
+
+    def record_takeover(self, *, before: Person, after: Person) -> None:
+        commands.record_audit(
+            self.store,
+            actor=after.staff_no,
+            action="desk_takeover",
+            detail=f"{before.staff_no}->{after.staff_no}",
+        )
+
+
+def _staff_no(staff_no: str) -> str:
+    no = (staff_no or "").strip()
+    if not no:
+        raise LobbyError("required", tr("请输入工号"), field="staff")
+    return no
+
+
+def _check_desk_role(person: Person) -> None:
+    if person.role not in DESK_ROLES:
+        raise LobbyError(
+            "wrong_role",
+            tr(
+                f"{person.name}（{person.staff_no}）是{role_label(person.role)}，不能登录大堂工作台。"
+                "请大堂经理、大堂引导员或网点负责人登录"
+            ),
+            field="staff",
+        )
+
 
 Call = Callable[[str, dict[str, Any]], Any]
 
@@ -161,10 +221,11 @@ class RemoteDesk:
 
     remote = True
 
-    def __init__(self, call: Call, url: str, data_dir: Path) -> None:
-        self.call = call
+    def __init__(self, call: Call, url: str, data_dir: Path, *, key: str = "") -> None:
+        self.call = call  # replaced when another person takes over the desk (a new log-in)
         self.url = url
         self.data_dir = data_dir
+        self.key = key  # the branch's station key, to check a person at the hub
         self._settings: BranchSettings | None = None
 
     @property
@@ -261,6 +322,38 @@ class RemoteDesk:
             send_to_printer=pdf_path is None,
             prepared_by=prepared_by,
         )
+
+    def sign_in(self, staff_no: str, pin: str) -> Person:
+        """The hub checks the person: a short log-in of its own, closed at once."""
+        from lobby_app.hub.client import HubClient
+
+        no = _staff_no(staff_no)
+        client = HubClient(self.url, station="desk", key=self.key, staff=no, pin=pin)
+
+        async def check() -> dict[str, Any]:
+            try:
+                await client.connect_once()
+                return dict(client.welcome)
+            finally:
+                await client.close()
+
+        welcome = asyncio.run(check())
+        return Person(
+            str(welcome.get("staff") or no), str(welcome.get("name") or ""), str(welcome["role"])
+        )
+
+    def register(
+        self, *, name: str, phone: str, id_number: str | None, consent: bool, actor: str
+    ) -> Registered:
+        got = self.call(
+            "register_customer",
+            {"name": name, "phone": phone, "id_number": id_number or "", "consent": consent},
+        )
+        return Registered(**got)
+
+    def record_takeover(self, *, before: Person, after: Person) -> None:
+        # The hub knows the new person from the new log-in; it has no command for this record.
+        log.info("desk taken over at %s: %s -> %s", self.url, before.staff_no, after.staff_no)
 
 
 def _referral(d: dict[str, Any]) -> ReferralView:

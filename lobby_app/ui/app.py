@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import qasync  # imported after PySide6 so it picks this binding
-from PySide6.QtCore import QLibraryInfo, QLocale, QThread, QTranslator
-from PySide6.QtGui import QFont, QFontDatabase, QIcon
+from PySide6.QtCore import QLibraryInfo, QLocale, QSize, QThread, QTimer, QTranslator
+from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication, QIcon
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -24,9 +24,12 @@ from PySide6.QtWidgets import (
 from lobby_app import __version__
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
+from lobby_app.desk_backend import LocalDesk
 from lobby_app.hub.thread import HubThread
+from lobby_app.store.admin import Person
 from lobby_app.store.db import Store
 from lobby_app.ui.desk import DeskWindow
+from lobby_app.ui.signin import SignInDialog
 
 log = logging.getLogger(__name__)
 
@@ -112,10 +115,41 @@ def about_text(config_path: Path | None, data_dir: Path | None) -> str:
     )
 
 
-def build_desk(store: Store, hub: HubThread | None = None) -> DeskWindow:
-    window = DeskWindow(store, hub=hub)
-    window.resize(1600, 900)
+# The desk's size where the screen has room; on a smaller screen (1366×768, 1280×1024)
+# it takes the screen's free area, window frame included.
+DESK_SIZE = QSize(1600, 900)
+FRAME_ALLOWANCE = QSize(16, 40)  # a window manager's border and title bar
+
+
+def fit_to_screen(widget: QWidget, wanted: QSize) -> None:
+    """Size a top-level window to ``wanted`` or the screen's free area, whichever is
+    smaller, and put it where it is wholly on the screen."""
+    screen = widget.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        widget.resize(wanted)
+        return
+    free = screen.availableGeometry()
+    room = free.size() - FRAME_ALLOWANCE
+    size = wanted.boundedTo(room).expandedTo(widget.minimumSizeHint().boundedTo(room))
+    widget.resize(size)
+    widget.move(
+        free.x() + max(0, (free.width() - size.width() - FRAME_ALLOWANCE.width()) // 2),
+        free.y() + max(0, (free.height() - size.height() - FRAME_ALLOWANCE.height()) // 2),
+    )
+
+
+def build_desk(store: Store, hub: HubThread | None = None, *, actor: Person) -> DeskWindow:
+    window = DeskWindow(store, hub=hub, actor=actor)
+    fit_to_screen(window, DESK_SIZE)
     return window
+
+
+def sign_in_at_desk(check: LocalDesk, *, staff: str = "") -> Person | None:
+    """Who works at the desk now (None: they closed the dialog)."""
+    dlg = SignInDialog(check.sign_in, title=tr("大堂经理工作台 · 登录"), staff=staff)
+    if dlg.exec() != QDialog.DialogCode.Accepted or dlg.person is None:
+        return None
+    return dlg.person
 
 
 def run_desk(
@@ -125,14 +159,26 @@ def run_desk(
     hub_port: int = 8765,
     embed_hub: bool = True,
     config_path: Path | None = None,
+    open_setup_first: bool = False,
+    staff: str = "",
 ) -> int:
-    """The lobby desk; by default it is also the branch hub that the stations connect to."""
+    """The lobby desk; by default it is also the branch hub that the stations connect to.
+
+    A lobby manager, guide or branch head signs in first (``staff`` fills in the staff
+    number). ``open_setup_first``: the branch's set-up (counters, staff) opens as soon as
+    the desk shows, after a first-run set-up of this PC."""
     app = qt_app()
     try:
         store = Store.open(data_dir)
     except LobbyError as exc:
         QMessageBox.critical(None, tr("无法启动"), exc.message)
         return 2
+    if os.environ.get("LOBBY_EXIT_AFTER_MS"):  # the start-up benchmark: also ends the sign-in
+        QTimer.singleShot(int(os.environ["LOBBY_EXIT_AFTER_MS"]), app.quit)
+    person = sign_in_at_desk(LocalDesk(store), staff=staff)
+    if person is None:  # 退出 at the sign-in: nothing went wrong
+        store.close()
+        return 0
     hub: HubThread | None = None
     hub_error = ""
     if embed_hub:
@@ -142,7 +188,7 @@ def run_desk(
         except LobbyError as exc:
             log.warning("desk without hub: %s", exc.message)
             hub, hub_error = None, exc.message
-    window = build_desk(store, hub)
+    window = build_desk(store, hub, actor=person)
     window.config_path = config_path
     if hub is not None:
         window.set_hub_state(
@@ -151,10 +197,8 @@ def run_desk(
     elif hub_error:
         window.set_hub_state(tr(f"网点主机未启动：{hub_error}"), error=True)
     window.show()
-    if os.environ.get("LOBBY_EXIT_AFTER_MS"):  # used by the start-up benchmark
-        from PySide6.QtCore import QTimer
-
-        QTimer.singleShot(int(os.environ["LOBBY_EXIT_AFTER_MS"]), app.quit)
+    if open_setup_first:
+        QTimer.singleShot(0, window.open_branch_setup)
 
     async def until_closed() -> None:
         closed = asyncio.Event()
@@ -235,8 +279,17 @@ def run_station(
         from lobby_app.store.db import default_data_dir
 
         folder = data_dir or default_data_dir()
-        desk = DeskWindow(RemoteDesk(link.call, hub_url, folder), actor=staff, link=link)
-        desk.resize(1600, 900)
+
+        def relink(who: str, their_pin: str) -> HubLink:  # a shift change logs in again
+            return HubLink(hub_url, station="desk", key=key, staff=who, pin=their_pin)
+
+        desk = DeskWindow(
+            RemoteDesk(link.call, hub_url, folder, key=key),
+            actor=Person(staff, "", ""),  # the hub's welcome brings the role
+            link=link,
+            relink=relink,
+        )
+        fit_to_screen(desk, DESK_SIZE)
         desk.set_hub_state(tr(f"正在连接网点主机 {hub_url}…"))
         widget = desk
     elif kind == "teller":
@@ -267,8 +320,6 @@ def run_station(
         widget.show()
     link.start()
     if os.environ.get("LOBBY_EXIT_AFTER_MS"):
-        from PySide6.QtCore import QTimer
-
         QTimer.singleShot(int(os.environ["LOBBY_EXIT_AFTER_MS"]), app.quit)
     try:
         return app.exec()

@@ -2,19 +2,27 @@
 
 Keyboard first: the search box has focus; Enter picks the highlighted customer (or a
 walk-in when nothing was typed), digits 1-9 pick a business, Enter issues the ticket.
+F3 registers a walk-in who agrees as a new customer.
+
+Someone signs in before the desk works, and everything it does is recorded as that person.
+After the branch's idle time without a key or mouse the desk locks behind a sign-in panel:
+the same person unlocks it, or another desk person signs in (a shift change, audited).
 """
 
 from __future__ import annotations
 
 import logging
+import weakref
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QFont, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -31,7 +39,9 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSplitter,
+    QStackedWidget,
     QTableView,
     QTableWidget,
     QTableWidgetItem,
@@ -44,28 +54,73 @@ from lobby_app.core.business import NEED_TAGS, BusinessType, PriorityKind
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
 from lobby_app.core.routing import suggest_zone
+from lobby_app.core.staffing import role_label
 from lobby_app.core.zones import Zone
-from lobby_app.desk_backend import DeskBackend, LocalDesk
+from lobby_app.desk_backend import DeskBackend, LocalDesk, RemoteDesk
 from lobby_app.models.base import utcnow
 from lobby_app.store import commands
+from lobby_app.store.admin import Person
 from lobby_app.store.commands import NOTE_MAX, IssueRequest
 from lobby_app.store.db import Store
 from lobby_app.store.setup import DEFAULT_SETTINGS, BranchSettings, settings_from
 from lobby_app.store.views import CustomerView, IssuedTicket, LobbySnapshot
+from lobby_app.store.walkin import Registered
 from lobby_app.ui.models import BusinessModel, CustomerModel, QueueModel
+from lobby_app.ui.signin import SignInForm, person_label
 from lobby_app.ui.worker import Worker
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from lobby_app.hub.thread import HubThread
     from lobby_app.ui.hublink import HubLink
+    from lobby_app.ui.register_dialog import RegisterDialog
     from lobby_app.ui.summary_dialog import SummaryDialog
 
 log = logging.getLogger(__name__)
+D = TypeVar("D", bound=QDialog)
 
 SEARCH_DELAY_MS = 120
 REFRESH_MS = 3000
 SYNC_STATUS_MS = 60_000
 ERROR_STYLE = "color: #b00020; font-weight: bold;"
+NOTICE_STYLE = "color: #2e7d32; font-weight: bold;"
+BANNER_STYLE = (
+    "background: #fff3cd; color: #7a4b00; border: 1px solid #e0b252; padding: 6px;"
+    " font-weight: bold;"
+)
+NO_COUNTERS = tr("本网点还没有设置柜台窗口：请网点负责人在 设置 → 网点设置 中添加柜台和员工")
+NO_OPEN_WINDOW = tr("无开放窗口")
+# Result columns hidden first when the table is narrow: 潜在, 客户经理, 贵宾卡, 证件号 (the
+# customer's card below the table shows them all).
+OPTIONAL_RESULT_COLUMNS = (6, 7, 5, 2)
+TAG_COLUMNS = 5  # need tags per row: 13 tags in three rows
+INPUT_EVENTS = frozenset(
+    {
+        QEvent.Type.KeyPress,
+        QEvent.Type.MouseButtonPress,
+        QEvent.Type.MouseMove,
+        QEvent.Type.Wheel,
+        QEvent.Type.TouchBegin,
+    }
+)
+
+
+class _InputWatch(QObject):
+    """Any key, click, mouse move or wheel in the application: the desk is in use."""
+
+    def __init__(self, on_input: Callable[[], None], parent: QObject) -> None:
+        super().__init__(parent)
+        # weak: a reference back to the desk would make a cycle, and a cycle of Qt windows
+        # may be collected on the worker thread, which Qt does not survive
+        self.on_input = weakref.WeakMethod(on_input)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() in INPUT_EVENTS:
+            callback = self.on_input()
+            if callback is not None:
+                callback()
+        return False
 
 
 class DeskWindow(QMainWindow):
@@ -76,15 +131,28 @@ class DeskWindow(QMainWindow):
         self,
         backend: Store | DeskBackend,
         *,
-        actor: str = "L01",
+        actor: Person,
         hub: HubThread | None = None,
         link: HubLink | None = None,
+        relink: Callable[[str, str], HubLink] | None = None,
+        idle_lock_ms: int | None = None,
     ) -> None:
+        """``actor``: who signed in (everything is recorded as them). ``relink``: for a desk
+        on another PC, a new hub link for another person (a shift change logs in again).
+        ``idle_lock_ms``: lock after this long without input (default: the branch setting
+        ``desk_idle_lock_min``; 0 never locks)."""
         super().__init__()
         self.backend: DeskBackend = LocalDesk(backend) if isinstance(backend, Store) else backend
         # The store, when it is on this PC (the desk that is the hub); None for a remote desk.
         self.store = backend if isinstance(backend, Store) else None
-        self.actor = actor
+        self.person = actor
+        self.relink = relink
+        self.locked = False
+        self.counters: list[Any] | None = None  # None until the first answer
+        self.lobby_snapshot: LobbySnapshot | None = None
+        self._idle_override = idle_lock_ms
+        self._dialogs: list[weakref.ReferenceType[QDialog]] = []  # see _track
+        self.register_dialog: RegisterDialog | None = None
         self.config_path: Path | None = None  # this PC's configuration file, when started from it
         self.hub = hub
         self.link = link
@@ -99,8 +167,15 @@ class DeskWindow(QMainWindow):
         self._shown_seq = 0
         self._pick_when_found = False
         self._issuing = False
-        self.setWindowTitle(tr(f"大堂经理工作台 · {self.settings.display_name}"))
         self._build()
+        self._show_person()
+        self._idle_timer = QTimer(self, singleShot=True)
+        self._idle_timer.timeout.connect(self.lock)
+        self._apply_idle_interval()
+        self._input_watch = _InputWatch(self._on_input, self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self._input_watch)
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self._run_search)
         self._refresh_timer = QTimer(self, interval=REFRESH_MS)
@@ -114,7 +189,7 @@ class DeskWindow(QMainWindow):
         self._hub_refresh.timeout.connect(self.refresh_lobby)
         self.hub_pushed.connect(self._on_hub_event)
         if hub is not None:
-            hub.hub.add_listener(lambda name, msg: self.hub_pushed.emit(name, msg))
+            hub.hub.add_listener(_relay_to(self))
         if link is not None:
             link.setParent(self)
             link.pushed.connect(self._on_hub_event)
@@ -125,6 +200,11 @@ class DeskWindow(QMainWindow):
         self._sync_timer.start()
         self.refresh_sync_status()
         self.search.setFocus()
+
+    @property
+    def actor(self) -> str:
+        """The staff number everything done here is recorded as."""
+        return self.person.staff_no
 
     def refresh_sync_status(self) -> None:
         self.worker.submit(
@@ -151,43 +231,271 @@ class DeskWindow(QMainWindow):
         self.sync_label.setToolTip(st.get("last_error") or "")
         self.sync_label.setStyleSheet(ERROR_STYLE if st.get("missed") else "color: #555;")
 
+    # ------------------------------------------------------------ who works here
+
+    def _show_person(self) -> None:
+        p = self.person
+        who = person_label(p)
+        role = role_label(p.role) if p.role else ""
+        self.setWindowTitle(tr(f"大堂经理工作台 · {self.settings.display_name} · {who}"))
+        self.person_label.setText(
+            tr(f"已锁定 · {who}") if self.locked else tr(f"当前登录：{who} {role}").strip()
+        )
+        self.lock_who.setText(tr(f"当前登录：<b>{who}</b> {role}"))
+
+    def _apply_idle_interval(self) -> None:
+        ms = self.idle_lock_ms
+        self._idle_timer.stop()
+        if ms > 0:
+            self._idle_timer.setInterval(ms)
+            if not self.locked:
+                self._idle_timer.start()
+
+    @property
+    def idle_lock_ms(self) -> int:
+        """How long without input before the desk locks (0: never)."""
+        if self._idle_override is not None:
+            return self._idle_override
+        return self.settings.desk_idle_lock_min * 60_000
+
+    @idle_lock_ms.setter
+    def idle_lock_ms(self, ms: int | None) -> None:
+        self._idle_override = ms
+        self._apply_idle_interval()
+
+    def _on_input(self) -> None:
+        if not self.locked and self._idle_timer.interval() > 0 and self._idle_timer.isActive():
+            self._idle_timer.start()  # starts the wait again
+
+    def lock(self) -> None:
+        """Hide the desk behind the sign-in panel (idle, or 换班/签退)."""
+        if self.locked:
+            return
+        self.locked = True
+        self._idle_timer.stop()
+        for ref in self._dialogs:  # a customer's data must not stay on screen
+            dlg = ref()
+            if dlg is not None and shiboken6.isValid(dlg) and dlg.isVisible():
+                dlg.reject()
+        self._dialogs.clear()
+        for item in self._lockable:
+            item.setEnabled(False)
+        self.stack.setCurrentIndex(1)
+        self.lock_form.reset(self.person.staff_no)
+        self._show_person()
+        log.info("desk locked (%s)", self.actor)
+
+    def _track(self, dlg: D) -> D:
+        """A dialog opened here, closed when the desk locks. (Not found by ``findChildren``:
+        that wraps every Qt-internal child in Python, and Qt deletes some of those behind
+        the wrappers' back.)"""
+        self._dialogs = [r for r in self._dialogs if r() is not None]
+        self._dialogs.append(weakref.ref(dlg))
+        return dlg
+
+    def _signed_in_at_lock(self, person: Person, pin: str) -> None:
+        before = self.person
+        if person.staff_no != before.staff_no:
+            self._take_over(before, person, pin)
+        self._unlock()
+        if person.staff_no != before.staff_no:
+            self._say(
+                tr(
+                    f"已换班：{person_label(before)} → {person_label(person)}，此后操作记在接班人名下"
+                )
+            )
+
+    def _take_over(self, before: Person, after: Person, pin: str) -> None:
+        self.person = after
+        if isinstance(self.backend, RemoteDesk) and self.relink is not None:
+            self._relink(after.staff_no, pin)
+        backend = self.backend
+        self.worker.submit(
+            lambda: backend.record_takeover(before=before, after=after),
+            None,
+            lambda e: log.warning("takeover not recorded: %s", e),
+        )
+        self._reset_form()
+
+    def _relink(self, staff: str, pin: str) -> None:
+        """A desk on another PC logs in at the hub as the new person."""
+        assert self.relink is not None and isinstance(self.backend, RemoteDesk)
+        old = self.link
+        new = self.relink(staff, pin)
+        new.setParent(self)
+        new.pushed.connect(self._on_hub_event)
+        new.state.connect(self._on_link_state)
+        self.backend.call = new.call
+        self.link = new
+        new.start()
+        if old is not None:
+            old.pushed.disconnect(self._on_hub_event)
+            old.state.disconnect(self._on_link_state)
+            old.close()
+            old.deleteLater()
+
+    def _unlock(self) -> None:
+        self.locked = False
+        for item in self._lockable:
+            item.setEnabled(True)
+        self.stack.setCurrentIndex(0)
+        self._show_person()
+        self._apply_idle_interval()
+        self.search.setFocus()
+
+    def _say(self, text: str) -> None:
+        """A line for the person at the desk (not an error)."""
+        self.error_label.setStyleSheet(NOTICE_STYLE)
+        self.error_label.setText(text)
+
+    # ------------------------------------------------------------ registration
+
+    def open_register(self) -> RegisterDialog | None:
+        """登记新客户 (F3): the new customer becomes the one at the desk."""
+        from lobby_app.ui.register_dialog import RegisterDialog
+
+        if self.locked:
+            return None
+        backend, actor = self.backend, self.actor
+
+        def register(name: str, phone: str, ident: str | None, consent: bool) -> Registered:
+            return backend.register(
+                name=name, phone=phone, id_number=ident, consent=consent, actor=actor
+            )
+
+        dlg = RegisterDialog(register, self.worker, search_text=self.search.text(), parent=self)
+        self.register_dialog = self._track(dlg)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.registered.connect(self._registered)
+        dlg.open()
+        return dlg
+
+    def _registered(self, reg: Registered) -> None:
+        backend, actor = self.backend, self.actor
+        self.worker.submit(
+            lambda: backend.customer(reg.customer_id, actor=actor),
+            lambda c: self._use_registered(reg, c),
+            self._show_error,
+        )
+
+    def _use_registered(self, reg: Registered, c: CustomerView) -> None:
+        self.search.setText(reg.customer_no)
+        self.customer_model.set_rows([c])
+        self.results.selectRow(0)
+        self.customer = c
+        self.walk_in = False
+        self._show_customer(c)
+        self._after_identify()
+        self._say(
+            tr(f"已登记为潜在客户 客户号 {reg.customer_no}（{reg.name}，{reg.phone_masked}）")
+        )
+
     # ------------------------------------------------------------ layout
 
     def _build(self) -> None:
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setChildrenCollapsible(False)
         splitter.addWidget(self._build_identify())
         splitter.addWidget(self._build_form())
         splitter.addWidget(self._build_right())
-        splitter.setStretchFactor(0, 5)
+        splitter.setStretchFactor(0, 4)
         splitter.setStretchFactor(1, 4)
-        splitter.setStretchFactor(2, 4)
-        splitter.setSizes([620, 480, 500])
-        self.setCentralWidget(splitter)
+        splitter.setStretchFactor(2, 5)
+        splitter.setSizes([500, 470, 560])
+        central = QWidget()
+        cl = QVBoxLayout(central)
+        cl.setContentsMargins(4, 4, 4, 0)
+        cl.setSpacing(4)
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet(BANNER_STYLE)
+        self.banner.hide()
+        cl.addWidget(self.banner)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(splitter)
+        self.stack.addWidget(self._build_lock())
+        cl.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
         self.status_label = QLabel()
         self.statusBar().addPermanentWidget(self.status_label)
+        self.person_label = QLabel()
+        self.person_label.setStyleSheet("font-weight: bold; padding: 0 6px;")
+        self.statusBar().addPermanentWidget(self.person_label)
         self.sync_label = QLabel()
         self.statusBar().addWidget(self.sync_label)
+        # what a locked desk must not do: every menu action and shortcut
+        self._lockable: list[QAction | QShortcut] = []
+
+        def action(menu: Any, text: str, slot: Callable[[], object], key: Any = None) -> QAction:
+            act = QAction(text, self)
+            if key is not None:
+                act.setShortcut(QKeySequence(key))
+            act.triggered.connect(lambda *_: slot())
+            menu.addAction(act)
+            self._lockable.append(act)
+            return act
+
+        desk_menu = self.menuBar().addMenu(tr("工作台(&W)"))
+        action(desk_menu, tr("登记新客户…"), self.open_register, Qt.Key.Key_F3)
+        desk_menu.addSeparator()
+        self.lock_action = action(desk_menu, tr("换班/签退(锁定工作台)"), self.lock, "Ctrl+L")
         menu = self.menuBar().addMenu(tr("设置(&S)"))
-        act = QAction(tr("打印设置…"), self)
-        act.triggered.connect(self.open_print_settings)
-        menu.addAction(act)
-        act = QAction(tr("本机设置…"), self)
-        act.triggered.connect(self.open_local_settings)
-        menu.addAction(act)
+        action(menu, tr("网点设置…"), self.open_branch_setup)
+        action(menu, tr("打印设置…"), self.open_print_settings)
+        action(menu, tr("本机设置…"), self.open_local_settings)
         day_menu = self.menuBar().addMenu(tr("日终(&D)"))
-        act = QAction(tr("营业日终汇总…"), self)
-        act.setShortcut(QKeySequence(Qt.Key.Key_F10))
-        act.triggered.connect(self.open_summary)
-        day_menu.addAction(act)
+        action(day_menu, tr("营业日终汇总…"), self.open_summary, Qt.Key.Key_F10)
         help_menu = self.menuBar().addMenu(tr("帮助(&H)"))
-        act = QAction(tr("关于…"), self)
-        act.triggered.connect(self.show_about)
-        help_menu.addAction(act)
-        QShortcut(QKeySequence(Qt.Key.Key_F2), self, self.choose_walk_in)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.reset_customer)
-        QShortcut(QKeySequence("Ctrl+Return"), self, self.issue)
-        QShortcut(QKeySequence("Ctrl+Enter"), self, self.issue)
-        QShortcut(QKeySequence(Qt.Key.Key_F8), self, self.refer)
+        action(help_menu, tr("关于…"), self.show_about)
+        for key, slot in (
+            (Qt.Key.Key_F2, self.choose_walk_in),
+            (Qt.Key.Key_Escape, self.reset_customer),
+            ("Ctrl+Return", self.issue),
+            ("Ctrl+Enter", self.issue),
+            (Qt.Key.Key_F8, self.refer),
+        ):
+            self._lockable.append(QShortcut(QKeySequence(key), self, slot))
+
+    def _build_lock(self) -> QWidget:
+        """The lock panel: nothing of the desk shows behind it."""
+        page = QWidget()
+        outer = QVBoxLayout(page)
+        outer.addStretch(1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        box = QFrame()
+        box.setObjectName("lockBox")
+        box.setStyleSheet(
+            "#lockBox { border: 1px solid #bbb; border-radius: 8px; background: #fafafa; }"
+        )
+        box.setMinimumWidth(440)
+        box.setMaximumWidth(560)
+        bl = QVBoxLayout(box)
+        bl.setContentsMargins(24, 20, 24, 20)
+        bl.setSpacing(10)
+        title = QLabel(tr("工作台已锁定"))
+        title.setStyleSheet("font-size: 18pt; font-weight: bold;")
+        bl.addWidget(title)
+        self.lock_who = QLabel()
+        self.lock_who.setWordWrap(True)
+        bl.addWidget(self.lock_who)
+        hint = QLabel(
+            tr(
+                "本人输入密码即可解锁；换班时由接班的大堂经理、大堂引导员或网点负责人"
+                "输入自己的工号和密码，此后的操作记在接班人名下。"
+            )
+        )
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: #555;")
+        bl.addWidget(hint)
+        self.lock_form = SignInForm(self.backend.sign_in, self.worker, button=tr("解锁 / 接班登录"))
+        self.lock_form.signed_in.connect(self._signed_in_at_lock)
+        bl.addWidget(self.lock_form)
+        row.addWidget(box, 1)
+        row.addStretch(1)
+        outer.addLayout(row)
+        outer.addStretch(2)
+        return page
 
     def _build_identify(self) -> QWidget:
         box = QGroupBox(tr("① 识别客户"))
@@ -200,7 +508,14 @@ class DeskWindow(QMainWindow):
         self.search.setFont(f)
         self.search.textEdited.connect(self._on_search_edited)
         self.search.installEventFilter(self)
-        lay.addWidget(self.search)
+        srow = QHBoxLayout()
+        srow.addWidget(self.search, 1)
+        self.register_button = QPushButton(tr("登记新客户 F3"))
+        self.register_button.setToolTip(tr("查无此人且客户同意时，登记为潜在客户"))
+        self.register_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.register_button.clicked.connect(self.open_register)
+        srow.addWidget(self.register_button)
+        lay.addLayout(srow)
         self.customer_model = CustomerModel()
         self.results = QTableView()
         self.results.setModel(self.customer_model)
@@ -212,6 +527,10 @@ class DeskWindow(QMainWindow):
             QHeaderView.ResizeMode.ResizeToContents
         )
         self.results.horizontalHeader().setStretchLastSection(True)
+        self.results.verticalHeader().setDefaultSectionSize(24)
+        self.results.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.customer_model.modelReset.connect(self._fit_result_columns)
+        self.results.installEventFilter(self)
         self.results.doubleClicked.connect(lambda idx: self.pick_customer(idx.row()))
         self.results.selectionModel().currentRowChanged.connect(self._preview)
         lay.addWidget(self.results, 3)
@@ -228,7 +547,7 @@ class DeskWindow(QMainWindow):
         self.detail.setTextFormat(Qt.TextFormat.RichText)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.detail.setFrameShape(QFrame.Shape.StyledPanel)
-        self.detail.setMinimumHeight(180)
+        self.detail.setMinimumHeight(120)
         self.detail.setContentsMargins(8, 8, 8, 8)
         lay.addWidget(self.detail, 2)
         return box
@@ -300,7 +619,7 @@ class DeskWindow(QMainWindow):
             b.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             b.setStyleSheet("QPushButton:checked { background: #2e7d32; color: white; }")
             self.need_buttons[code] = b
-            tags.addWidget(b, i // 4, i % 4)
+            tags.addWidget(b, i // TAG_COLUMNS, i % TAG_COLUMNS)
         lay.addLayout(tags)
         self.greeting = QLineEdit()
         self.greeting.setPlaceholderText(tr("迎宾备注(如：神色焦急、带老人同来)"))
@@ -372,14 +691,20 @@ class DeskWindow(QMainWindow):
         ll.addWidget(self.lobby_header)
         inner = QWidget()
         il = QVBoxLayout(inner)
+        il.setSpacing(2)
         il.setContentsMargins(0, 0, 0, 0)
         self.zone_stats: dict[Zone, QLabel] = {}
         self.zone_models: dict[Zone, QueueModel] = {}
         self.zone_views: dict[Zone, QTableView] = {}
         for z in Zone:
             stat = QLabel()
-            stat.setStyleSheet("font-weight: bold; margin-top: 4px;")
-            stat.setWordWrap(True)
+            stat.setTextFormat(Qt.TextFormat.RichText)
+            stat.setStyleSheet("font-weight: bold; margin-top: 2px;")
+            # one line: word wrap would make the scroll area size the queues by their
+            # preferred height; a narrow column cuts the line short, never scrolls sideways
+            stat.setWordWrap(False)
+            stat.setMinimumWidth(1)
+            stat.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             il.addWidget(stat)
             model = QueueModel()
             view = QTableView()
@@ -391,11 +716,12 @@ class DeskWindow(QMainWindow):
             view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
             view.horizontalHeader().setStretchLastSection(True)
             view.verticalHeader().setDefaultSectionSize(22)
-            view.setMinimumHeight(130)
-            il.addWidget(view)
+            view.setMinimumHeight(56)
+            il.addWidget(view, 1)
             self.zone_stats[z], self.zone_models[z], self.zone_views[z] = stat, model, view
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(inner)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.tabs = QTabWidget()
@@ -414,6 +740,8 @@ class DeskWindow(QMainWindow):
     # ------------------------------------------------------------ keyboard
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and obj is getattr(self, "results", None):
+            self._fit_result_columns()
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
             key = event.key()
             if obj is self.search:
@@ -433,6 +761,29 @@ class DeskWindow(QMainWindow):
                     self.issue()
                     return True
         return super().eventFilter(obj, event)
+
+    def _fit_result_columns(self) -> None:
+        """On a narrow screen the columns the card below repeats give way, so the rest are
+        read without scrolling sideways."""
+        view, model = self.results, self.customer_model
+        n = model.columnCount()
+        head_fm, cell_fm = view.horizontalHeader().fontMetrics(), view.fontMetrics()
+        horizontal = Qt.Orientation.Horizontal
+
+        def need(c: int) -> int:  # measured from the text: a hidden column reports nothing
+            cells = (str(model.index(r, c).data() or "") for r in range(model.rowCount()))
+            widest = max((cell_fm.horizontalAdvance(t) for t in cells), default=0)
+            title = str(model.headerData(c, horizontal) or "")
+            return max(widest, head_fm.horizontalAdvance(title)) + 14
+
+        for c in range(n):
+            view.setColumnHidden(c, False)
+        total = sum(need(c) for c in range(n))
+        for c in OPTIONAL_RESULT_COLUMNS:
+            if total <= view.viewport().width() or c >= n:
+                break
+            view.setColumnHidden(c, True)
+            total -= need(c)
 
     def _move_result(self, step: int) -> None:
         n = self.customer_model.rowCount()
@@ -612,9 +963,22 @@ class DeskWindow(QMainWindow):
             vip=self.vip_check.isChecked(),
             priority=prio,
         )
-        self.zone_suggestion.setText(
-            f"<b>{s.zone.label}</b>　<span style='color:#555'>{s.reason}</span>"
+        target = override or s.zone
+        warn = (
+            f"<br><span style='color:#b00020'>{tr(f'{target.label}目前{NO_OPEN_WINDOW}，客户需等候开窗')}</span>"
+            if self._zone_closed(target)
+            else ""
         )
+        self.zone_suggestion.setText(
+            f"<b>{s.zone.label}</b>　<span style='color:#555'>{s.reason}</span>{warn}"
+        )
+
+    def _zone_closed(self, zone: Zone) -> bool:
+        """No open window serves the zone now (known once the lobby has loaded)."""
+        snap = self.lobby_snapshot
+        if snap is None:
+            return False
+        return any(zq.zone == zone and zq.open_windows == 0 for zq in snap.zones)
 
     def _update_note_count(self) -> None:
         n = len(self.needs_note.toPlainText())
@@ -676,9 +1040,18 @@ class DeskWindow(QMainWindow):
                 f"前面 <b>{issued.ahead}</b> 人，预计等候约 <b>{issued.estimated_wait_min}</b> 分钟"
             )
         )
+        warn = ""
+        if self.counters == []:
+            warn = f"<br><span style='color:#b00020'>{tr('本网点还没有设置柜台窗口')}</span>"
+        elif self._zone_closed(issued.zone):
+            warn = (
+                f"<br><span style='color:#b00020'>"
+                f"{tr(f'注意：{issued.zone.short_label}目前{NO_OPEN_WINDOW}，请安排开窗或告知客户')}"
+                "</span>"
+            )
         self.result_text.setText(
             f"{flags}<b>{issued.zone.label}</b>　{issued.business_name}<br>"
-            f"{issued.zone.wait_area}<br>{ahead}"
+            f"{issued.zone.wait_area}<br>{ahead}{warn}"
         )
         self._show_print(outcome)
         self._reset_form()
@@ -728,6 +1101,7 @@ class DeskWindow(QMainWindow):
         self.reset_customer()
 
     def _show_error(self, error: object) -> None:
+        self.error_label.setStyleSheet(ERROR_STYLE)
         if isinstance(error, LobbyError):
             self.error_label.setText(error.message)
             target = {
@@ -759,8 +1133,10 @@ class DeskWindow(QMainWindow):
 
     def _show_all(self, result: tuple[LobbySnapshot, list[Any], list[Any]]) -> None:
         snap, counters, refs = result
-        self._show_lobby(snap)
         self.counters = counters
+        self.banner.setText(NO_COUNTERS)
+        self.banner.setVisible(not counters)
+        self._show_lobby(snap)
         now = datetime.now(UTC)
         rows: list[tuple[str, ...]] = []
         for c in counters:
@@ -809,13 +1185,22 @@ class DeskWindow(QMainWindow):
             tr(f"今日已取号 <b>{snap.issued_today}</b>　正在等候 <b>{total}</b> 人")
         )
         for zq in snap.zones:
-            self.zone_stats[zq.zone].setText(
+            closed = zq.open_windows == 0
+            stat = self.zone_stats[zq.zone]
+            stat.setToolTip(zq.zone.label)
+            stat.setText(
                 tr(
-                    f"{zq.zone.label}：等候 {len(zq.waiting)} 人 · 最长 {zq.longest_wait_min} 分 · "
-                    f"预计 {zq.estimated_wait_min} 分 · 开放窗口 {zq.open_windows}"
+                    f"{zq.zone.short_label}区：等候 {len(zq.waiting)} 人 · "
+                    f"最长 {zq.longest_wait_min} 分 · 预计 {zq.estimated_wait_min} 分 · "
+                )
+                + (
+                    f"<span style='color:#b00020'>{NO_OPEN_WINDOW}</span>"
+                    if closed
+                    else tr(f"开放窗口 {zq.open_windows}")
                 )
             )
             self.zone_models[zq.zone].set_rows(zq.waiting)
+        self._update_zone()
         now = datetime.now(UTC).astimezone(self.settings.tz)
         self.status_label.setText(
             tr(
@@ -837,7 +1222,7 @@ class DeskWindow(QMainWindow):
             self._show_error(LobbyError("no_managers", tr("网点没有在岗的客户经理，无法转介")))
             return
         number = self.last_issued.number if self.last_issued else ""
-        dlg = ReferDialog(number, managers, self)
+        dlg = self._track(ReferDialog(number, managers, self))
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         args = dlg.args()
@@ -898,11 +1283,21 @@ class DeskWindow(QMainWindow):
 
     def _set_settings(self, st: BranchSettings) -> None:
         self.settings = st
-        self.setWindowTitle(tr(f"大堂经理工作台 · {st.display_name}"))
+        self._show_person()
+        self._apply_idle_interval()
 
     def _on_link_state(self, up: bool, why: str) -> None:
         """A desk on another PC: say at once when the hub is lost; reload when it is back."""
         self.set_hub_state(why if up else tr(f"{why}　取号暂不可用，恢复后自动刷新"), error=not up)
+        if up and self.link is not None:
+            w = self.link.welcome
+            if w.get("staff") == self.person.staff_no:  # the hub says the role (and the name)
+                self.person = Person(
+                    self.person.staff_no,
+                    str(w.get("name") or self.person.name),
+                    str(w.get("role") or self.person.role),
+                )
+                self._show_person()
         if up:
             self.worker.submit(self.backend.settings, self._set_settings, self._show_error)
             self.worker.submit(self.backend.business_types, self._set_businesses, self._show_error)
@@ -933,7 +1328,7 @@ class DeskWindow(QMainWindow):
         except LobbyError as exc:  # a broken file: start from defaults, say why
             QMessageBox.warning(self, tr("本机设置"), exc.message)
             current = None
-        SetupDialog(path, current, first_run=False, parent=self).exec()
+        self._track(SetupDialog(path, current, first_run=False, parent=self)).exec()
 
     def open_summary(self) -> SummaryDialog:
         from lobby_app.ui.summary_dialog import SummaryDialog
@@ -941,13 +1336,26 @@ class DeskWindow(QMainWindow):
         dlg = SummaryDialog(
             self.backend,
             actor=self.actor,
-            actor_label=self.actor,
+            actor_label=person_label(self.person),
             today=self.settings.business_date(utcnow()),
             parent=self,
         )
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._track(dlg)
         dlg.show()
         return dlg
+
+    def open_branch_setup(self) -> None:
+        """设置 → 网点设置: counters and staff, on the PC that holds the store."""
+        if self.store is None:
+            QMessageBox.information(self, tr("网点设置"), tr("网点设置请在网点主机上进行。"))
+            return
+        from lobby_app.ui.branch_setup import open_branch_setup
+
+        open_branch_setup(self, self.store)  # modal: asks the branch head's PIN itself
+        self.worker.submit(self.backend.settings, self._set_settings, self._show_error)
+        self.worker.submit(self.backend.business_types, self._set_businesses, self._show_error)
+        self.refresh_lobby()
 
     def open_print_settings(self) -> None:
         from lobby_app.ui.print_settings import PrintSettingsDialog
@@ -959,17 +1367,35 @@ class DeskWindow(QMainWindow):
                 tr("本机通过网点主机工作，打印设置在网点主机(大堂经理工作台)上修改。"),
             )
             return
-        dlg = PrintSettingsDialog(self.store, self.settings, self)
+        dlg = self._track(PrintSettingsDialog(self.store, self.settings, self))
         if dlg.exec():
             self.settings = commands.settings(self.store)
 
     def closeEvent(self, event: object) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self._input_watch)
+        self._idle_timer.stop()
         self._refresh_timer.stop()
         self._hub_refresh.stop()
         if self.link is not None:
             self.link.close()  # ends any wait for the hub on the worker
         self.worker.shutdown()
         super().closeEvent(event)  # type: ignore[arg-type]
+
+
+def _relay_to(desk: DeskWindow) -> Callable[[str, dict[str, Any]], None]:
+    """The hub's events, handed to the desk's signal from the hub's thread. Weak: the hub
+    holding the desk would make a cycle (desk → hub → listener → desk) that the garbage
+    collector may break on another thread, and Qt windows must be deleted on their own."""
+    ref = weakref.ref(desk)
+
+    def relay(name: str, msg: dict[str, Any]) -> None:
+        d = ref()
+        if d is not None and shiboken6.isValid(d):
+            d.hub_pushed.emit(name, msg)
+
+    return relay
 
 
 COUNTER_COLUMNS = (tr("窗口"), tr("状态"), tr("正在服务"), tr("今日已办"))

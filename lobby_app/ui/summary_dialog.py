@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QGuiApplication, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QDateEdit,
@@ -87,7 +87,7 @@ class SummaryDialog(QDialog):
         self.figures: dict[str, Any] | None = None
         self.pdf: bytes | None = None
         self.setWindowTitle(tr("营业日终汇总"))
-        self.resize(900, 900)
+        self._fit_screen()
         root = QVBoxLayout(self)
         bar = QHBoxLayout()
         bar.addWidget(QLabel(tr("营业日")))
@@ -140,6 +140,16 @@ class SummaryDialog(QDialog):
         start = _pydate(self.start.date())
         end = _pydate(self.end.date()) if self.ranged.isChecked() else start
         return start, end
+
+    def _fit_screen(self) -> None:
+        """900×900 where the screen has room; on a 768-high screen, its free height."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        width, height = 900, 900
+        if screen is not None:
+            free = screen.availableGeometry()
+            width = min(width, free.width() - 16)
+            height = min(height, free.height() - 40)  # the window manager's title bar
+        self.resize(width, height)
 
     def _enable(self, ready: bool) -> None:
         self.print_btn.setEnabled(ready)

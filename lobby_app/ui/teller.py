@@ -1,6 +1,7 @@
 """The teller window (柜员叫号窗): compact, beside the core-banking screen, optionally on top.
 
-Keys: F1 呼叫下一位, F2 重呼, F3 过号, F4 开始, F5 完成, F6 转移, F7 转介. When a ticket is
+Keys: F1 呼叫下一位, F2 重呼, F3 过号, F4 开始, F5 完成, F6 转移, F7 转介, Ctrl+Q 签退 (the
+window closes for customers; closing this window signs out too). When a ticket is
 called the pop-up (who is coming) opens inside the window and the window asks for
 attention; it shows the salutation, tier, flags, notes, recent visits and one marketing
 sentence, masked, never a full ID or phone number.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
+import threading
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -41,6 +43,7 @@ from lobby_app.ui.hublink import HubLink
 log = logging.getLogger(__name__)
 ERROR_STYLE = "color: #b00020; font-weight: bold;"
 STATUS_LABELS = {"called": tr("已叫号，等客户到窗口"), "serving": tr("办理中")}
+SIGN_OUT_WAIT_S = 2.0  # closing the window waits this long for the hub to sign out
 
 
 class TellerWindow(QWidget):
@@ -56,6 +59,7 @@ class TellerWindow(QWidget):
         self.current: dict[str, Any] | None = None
         self.card: dict[str, Any] | None = None
         self.window_open = True
+        self.signed_out = False
         self._busy = False
         self.setWindowTitle(tr(f"{window_no} 号窗口 · 柜员叫号"))
         self._build()
@@ -106,6 +110,7 @@ class TellerWindow(QWidget):
                 ("transfer", tr("转移…"), "F6", self.transfer),
                 ("refer", tr("转介…"), "F7", self.refer),
                 ("open", tr("暂停服务"), "", self.toggle_open),
+                ("sign_out", tr("签退"), "Ctrl+Q", self.sign_out),
             )
         ):
             b = QPushButton(f"{label} {shortcut}".strip())
@@ -116,6 +121,7 @@ class TellerWindow(QWidget):
             grid.addWidget(b, i // 4, i % 4)
             self.buttons[key] = b
         self.buttons["call"].setStyleSheet("font-weight: bold;")
+        self.buttons["sign_out"].setToolTip(tr("离开窗口：本窗口停止分配客户，并关闭叫号窗"))
         root.addLayout(grid)
 
         self.popup = QFrame()
@@ -195,6 +201,19 @@ class TellerWindow(QWidget):
             return
         self.window_open = bool(mine["is_open"])
         self.buttons["open"].setText(tr("暂停服务") if self.window_open else tr("开窗服务"))
+        me = self.link.welcome.get("staff", "")
+        if mine.get("staff_no") and mine["staff_no"] != me:
+            self.say(
+                tr(
+                    f"{self.window_no} 号窗口现由 {mine.get('staff_name') or ''}"
+                    f"（{mine['staff_no']}）签到，本机不再叫号"
+                ),
+                error=True,
+            )
+        elif mine.get("staff_no"):
+            self.title.setText(
+                tr(f"{self.window_no} 号窗口 · 柜员 {mine.get('staff_name') or ''}（{me}）")
+            )
         if mine["current"] and self.current is None:
             self.number.setText(mine["current"])
             self.status.setText(STATUS_LABELS.get(mine["current_status"], ""))
@@ -345,8 +364,40 @@ class TellerWindow(QWidget):
             self.say(tr("没有等候的客户"))
             return
         self.say(exc.message, error=True)
+        if exc.code in ("no_teller", "window_closed"):  # the window's state changed: reload it
+            self.link.request("counters", {}, self._show_counter, lambda e: None)
+
+    def sign_out(self) -> None:
+        """签退: the window stops counting as open; then this station closes."""
+        if self.current is not None:
+            self.say(tr(f"请先完成或转移 {self.current['number']}，再签退"), error=True)
+            return
+        self._run("sign_out", {}, self._signed_out)
+
+    def _signed_out(self, _result: Any) -> None:
+        self.signed_out = True
+        self.say(tr(f"已签退，{self.window_no} 号窗口不再分配客户"))
+        self.close()
+
+    def _sign_out_on_close(self) -> None:
+        """Closing the window signs out (best effort: a lost hub must not hold the close)."""
+        if self.signed_out or not self.link.connected:
+            return
+        self.signed_out = True
+        link = self.link
+
+        def go() -> None:
+            try:
+                link.call("sign_out", {})
+            except Exception as exc:  # the hub may be gone; the window closes anyway
+                log.warning("sign-out on close: %s", exc)
+
+        t = threading.Thread(target=go, name="teller-sign-out", daemon=True)
+        t.start()
+        t.join(SIGN_OUT_WAIT_S)
 
     def closeEvent(self, event: Any) -> None:
+        self._sign_out_on_close()
         self.link.close()
         super().closeEvent(event)
 

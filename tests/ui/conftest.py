@@ -9,7 +9,11 @@ import pytest
 
 from lobby_app.hub.thread import HubThread
 from lobby_app.store import Store
+from lobby_app.store.admin import Person
 from tests.conftest import open_demo_copy
+
+# The demo branch's lobby manager, as the desk's sign-in hands them on.
+L01 = Person("L01", "陈静", "lobby_manager")
 
 
 @pytest.fixture

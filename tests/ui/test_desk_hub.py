@@ -18,12 +18,13 @@ from lobby_app.ui.app import build_desk, qt_app
 from lobby_app.ui.desk import DeskWindow
 from lobby_app.ui.hublink import HubLink
 from lobby_app.ui.teller import ReferDialog, TellerWindow
+from tests.ui.conftest import L01
 
 
 @pytest.fixture
 def desk(qtbot: QtBot, demo_store: Store, hub: HubThread) -> DeskWindow:
     qt_app()
-    w = build_desk(demo_store, hub)
+    w = build_desk(demo_store, hub, actor=L01)
     qtbot.addWidget(w)
     w.show()
     qtbot.waitUntil(lambda: w.business_model.rowCount() > 0, timeout=10_000)

@@ -19,6 +19,7 @@ from lobby_app.ui.app import build_desk, qt_app
 from lobby_app.ui.desk import DeskWindow
 from lobby_app.ui.models import BusinessModel, CustomerModel, QueueModel
 from tests.conftest import open_demo_copy
+from tests.ui.conftest import L01
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def store(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 @pytest.fixture
 def desk(qtbot: QtBot, store: Store) -> DeskWindow:
     qt_app()
-    w = build_desk(store)
+    w = build_desk(store, actor=L01)
     qtbot.addWidget(w)
     w.show()
     qtbot.waitUntil(lambda: w.business_model.rowCount() > 0)

@@ -20,13 +20,16 @@ from lobby_app.store.demo import DEMO_PIN
 from lobby_app.ui.app import qt_app
 from lobby_app.ui.desk import DeskWindow
 from lobby_app.ui.hublink import HubLink
+from tests.ui.conftest import L01
 
 
 @pytest.fixture
 def remote(qtbot: QtBot, hub: HubThread, tmp_path: Path) -> Iterator[DeskWindow]:
     qt_app()
     link = HubLink(hub.url, station="desk", key=hub.key, staff="L01", pin=DEMO_PIN)
-    w = DeskWindow(RemoteDesk(link.call, hub.url, tmp_path / "desk2"), actor="L01", link=link)
+    w = DeskWindow(
+        RemoteDesk(link.call, hub.url, tmp_path / "desk2", key=hub.key), actor=L01, link=link
+    )
     qtbot.addWidget(w)
     w.show()
     link.start()
@@ -120,3 +123,48 @@ def test_remote_desk_says_when_the_hub_is_lost_and_recovers(
     finally:
         remote.close()
         again.stop()
+
+
+def test_remote_desk_shift_change_logs_in_at_the_hub_as_the_new_person(
+    qtbot: QtBot, hub: HubThread, demo_store: Store, tmp_path: Path
+) -> None:
+    """Who is signed in shows; a takeover at the lock panel logs in again at the hub, so the
+    hub records the next ticket as the new person; a teller cannot take the desk."""
+    from lobby_app.store.admin import Person
+
+    qt_app()
+
+    def relink(staff: str, pin: str) -> HubLink:
+        return HubLink(hub.url, station="desk", key=hub.key, staff=staff, pin=pin)
+
+    link = relink("L01", DEMO_PIN)
+    w = DeskWindow(
+        RemoteDesk(link.call, hub.url, tmp_path / "desk2", key=hub.key),
+        actor=Person("L01", "", ""),
+        link=link,
+        relink=relink,
+    )
+    qtbot.addWidget(w)
+    w.show()
+    link.start()
+    qtbot.waitUntil(lambda: w.business_model.rowCount() > 0, timeout=10_000)
+    qtbot.waitUntil(lambda: "大堂经理" in w.person_label.text(), timeout=10_000)
+    assert "L01" in w.windowTitle()
+
+    w.lock()
+    w.lock_form.staff.setText("T01")
+    w.lock_form.pin.setText(DEMO_PIN)
+    w.lock_form.button.click()
+    qtbot.waitUntil(lambda: w.lock_form.message.isVisible(), timeout=10_000)
+    assert w.locked and "不能登录" in w.lock_form.message.text()
+    w.lock_form.staff.setText("G01")
+    w.lock_form.pin.setText(DEMO_PIN)
+    w.lock_form.button.click()
+    qtbot.waitUntil(lambda: not w.locked, timeout=10_000)
+    assert w.actor == "G01" and w.link is not link
+    qtbot.waitUntil(lambda: "大堂引导员" in w.person_label.text(), timeout=10_000)
+    w.choose_walk_in()
+    w.issue()
+    qtbot.waitUntil(lambda: len(waiting(demo_store)) == 1 and not w._issuing, timeout=10_000)
+    assert waiting(demo_store)[0].issued_by == "G01"
+    w.close()
