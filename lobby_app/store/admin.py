@@ -719,6 +719,11 @@ def sign_in_counter(
             )
         zones = [Zone(z) for z in c.zones.split(",") if z]
         who = check_person(s, staff_no, counter_roles(zones), doing=tr(f"在 {window} 号窗口签到"))
+        # one person, one window: signing in here signs them out of any other window
+        for other in s.scalars(
+            select(Counter).where(Counter.staff_no == who.staff_no, Counter.window_no != window)
+        ):
+            _sign_out(s, other, who.staff_no, now)
         was = is_serving(c)
         previous = c.staff_no
         c.staff_no, c.signed_in_at = who.staff_no, now

@@ -14,10 +14,11 @@ from websockets.asyncio.client import connect
 
 from lobby_app.core.business import PriorityKind
 from lobby_app.core.errors import LobbyError
+from lobby_app.core.pins import hash_pin
 from lobby_app.core.zones import Zone
 from lobby_app.hub.client import HubClient
 from lobby_app.hub.server import Hub
-from lobby_app.models import Counter
+from lobby_app.models import Counter, Staff
 from lobby_app.store import Store, commands
 from lobby_app.store.commands import IssueRequest
 from lobby_app.store.demo import DEMO_PIN, seed_demo
@@ -31,9 +32,14 @@ def store(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         base = tmp_path_factory.mktemp("hub-template")
         s = Store.open(base)
         seed_demo(s, customers=100)
-        with s.write() as w:  # twenty more closed-counter windows for the race
+        digest = hash_pin(DEMO_PIN)
+        with s.write() as w:  # twenty more closed-counter windows for the race, a teller each
             w.add_all(
                 Counter(window_no=n, staff_no="T99", name=f"{n}号", zones="closed_counter")
+                for n in range(11, 31)
+            )
+            w.add_all(
+                Staff(staff_no=f"W{n}", name=f"柜员{n}", role="teller", pin_hash=digest)
                 for n in range(11, 31)
             )
         s.close()
@@ -57,8 +63,10 @@ def with_hub(store: Store, body: Callable[[Hub], Awaitable[None]]) -> None:
 
 
 def teller(hub: Hub, window: int, **kw: Any) -> HubClient:
+    """A teller station; one person signs in at one window only."""
+    staff = f"W{window}" if window >= 11 else "T01"
     return HubClient(
-        hub.url, station="teller", key=hub.key, staff="T01", pin=DEMO_PIN, window=window, **kw
+        hub.url, station="teller", key=hub.key, staff=staff, pin=DEMO_PIN, window=window, **kw
     )
 
 

@@ -161,6 +161,9 @@ def test_takeover_and_lock_sign_a_teller_out(branch: Store) -> None:
         admin.sign_in_counter(branch, 1, "L01")  # a lobby manager is no teller
     assert e.value.code == "wrong_role"
     admin.sign_in_counter(branch, 1, "M01")  # a customer manager may cover a counter
+    admin.sign_in_counter(branch, 4, "M01")  # ... one window at a time
+    signed = {c.window: c.staff_no for c in admin.list_counters(branch)}
+    assert (signed[1], signed[4]) == (None, "M01")
 
 
 def test_deactivated_staff_kept_and_refused(branch: Store) -> None:
