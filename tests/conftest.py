@@ -34,6 +34,22 @@ CUSTOMERS_CSV = (
 )
 
 
+@pytest.fixture(autouse=True)
+def _gc_only_on_the_gui_thread() -> Iterator[None]:
+    """As the app does (``ui.app.collect_garbage_on_gui_thread``): no cycle collection on a
+    worker or hub thread while widgets live; collect after each test, on the main thread."""
+    import gc
+
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        if was:
+            gc.enable()
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     s = Store.open(tmp_path / "data")
@@ -71,3 +87,44 @@ def open_demo_copy(factory: pytest.TempPathFactory, dest: Path, customers: int) 
         _DEMO_TEMPLATES[customers] = base
     shutil.copytree(_DEMO_TEMPLATES[customers], dest)
     return Store.open(dest)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Windows left by the tests are deleted while Qt still runs, and their Python wrappers
+    collected then, not during the interpreter's own shutdown."""
+    import gc
+    import sys
+
+    session.config.stash[_EXIT_STATUS] = int(exitstatus)
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        return
+    for widget in QApplication.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    app.processEvents()
+    gc.collect()
+
+
+_EXIT_STATUS = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """After everything is reported, end the process without the interpreter's shutdown when
+    Qt was loaded: PySide6 6.12 can abort there ("bool_dealloc" while garbage-collecting at
+    finalization), after every test passed, also on the code as it was before this change
+    (seen with tests/ui + tests/app in one process). The product does the same after its
+    windows close (``lobby_app.cli.main``)."""
+    import sys
+
+    if "PySide6.QtCore" in sys.modules and _EXIT_STATUS in config.stash:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(config.stash[_EXIT_STATUS])

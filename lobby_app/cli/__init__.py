@@ -22,7 +22,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from lobby_app import __version__
 from lobby_app.cli import day, desk, setup, stations, sync, teller
@@ -138,8 +138,6 @@ def _in_help_order(sub: Subparsers) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import logging
-
     from lobby_app.logs import install_crash_handler, setup_logging
 
     setup_logging()  # the log file; messages reach the person as text, not as log lines
@@ -150,8 +148,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from lobby_app.ui.app import show_crash
 
         install_crash_handler(show_crash)
+        return _leave_without_teardown(_run(handler, args))
     elif handler is cmd_hub:
         install_crash_handler()
+    return _run(handler, args)
+
+
+def _run(handler: Handler, args: argparse.Namespace) -> int:
+    import logging
+
     logging.getLogger("lobby_app").info(
         "lobby-app %s: %s", __version__, getattr(args, "command", None) or "run"
     )
@@ -167,3 +172,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader (e.g. `| head`) went away: not our error
         sys.stderr.close()
         return 0
+
+
+def _leave_without_teardown(code: int) -> NoReturn:
+    """A window command ends here once its windows are closed and its store is closed:
+    logs flushed, the process exits without the interpreter's shutdown, where PySide6 6.12
+    can abort while collecting Qt wrappers (seen in the test suite), which would turn a
+    normal close into a crash report."""
+    import logging
+    import os
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

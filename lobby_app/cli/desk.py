@@ -173,18 +173,27 @@ def cmd_start(args: argparse.Namespace) -> int:
         qt_app()
         QMessageBox.warning(None, tr("配置有误"), exc.message)
         cfg = None
+    setup_next = False  # a first-run hub PC leads on to counters and staff
     if cfg is None:
         qt_app()
         dlg = SetupDialog(path, None, first_run=True)
         if not dlg.exec() or dlg.saved is None:
             return 1
         cfg = dlg.saved
+        setup_next = dlg.wants_branch_setup
     st = cfg.station
+    import os
+
     if st.role == "desk":
         data_dir = getattr(args, "data_dir", None) or (Path(st.data_dir) if st.data_dir else None)
         _apply_desk_config(cfg, data_dir)
-        return run_desk(data_dir, hub_port=st.port, config_path=path)
-    import os
+        return run_desk(
+            data_dir,
+            hub_port=st.port,
+            config_path=path,
+            open_setup_first=setup_next,
+            staff=st.staff or os.environ.get("LOBBY_STAFF", ""),
+        )
 
     return run_station(
         st.role,
@@ -256,6 +265,7 @@ def cmd_desk(args: argparse.Namespace) -> int:
         hub_host=getattr(args, "host", "0.0.0.0"),
         hub_port=getattr(args, "port", 8765),
         embed_hub=not getattr(args, "no_hub", False),
+        staff=getattr(args, "staff", None) or os.environ.get("LOBBY_STAFF", ""),
     )
 
 

@@ -24,6 +24,7 @@ from lobby_app.core.i18n import tr
 from lobby_app.core.pins import check_pin_format, hash_pin
 from lobby_app.core.staffing import (
     COUNTER_KINDS,
+    DESK_ROLES,
     HEAD_ROLES,
     ROLE_LABELS,
     counter_roles,
@@ -113,6 +114,25 @@ def has_branch_head(s: Session) -> bool:
         )
         is not None
     )
+
+
+def anyone_can_sign_in_at_desk(store: Store) -> bool:
+    """Is there a lobby manager, guide or branch head who could sign in at the desk? A
+    freshly installed branch has nobody: its set-up comes first."""
+    with store.read() as s:
+        return (
+            s.scalar(
+                select(Staff.staff_no)
+                .where(
+                    Staff.role.in_(DESK_ROLES),
+                    Staff.active.is_(True),
+                    Staff.locked.is_(False),
+                    Staff.pin_hash != "",
+                )
+                .limit(1)
+            )
+            is not None
+        )
 
 
 def check_head(s: Session, actor: str) -> str:

@@ -78,7 +78,42 @@ def qt_app() -> QApplication:
     app.setWindowIcon(app_icon())
     use_chinese_font(app)
     _use_chinese_qt_texts(app)
+    collect_garbage_on_gui_thread(app)
     return app
+
+
+GC_CHECK_MS = 500
+
+
+def collect_garbage_on_gui_thread(app: QApplication) -> None:
+    """Run Python's cycle collector only on the Qt thread.
+
+    Left to itself the collector runs in whichever thread allocates at the moment: the
+    store worker or the hub thread. Collecting a cycle that holds a Qt wrapper there frees
+    the widget on the wrong thread, and the next paint or layout touches freed memory (seen
+    as rare crashes in the desk's tests). Automatic collection is off; a timer on the Qt
+    thread collects whenever a generation passed its threshold."""
+    import gc
+
+    if getattr(app, "_lobby_gc_timer", None) is not None:
+        return
+    from PySide6.QtCore import QTimer
+
+    thresholds = gc.get_threshold()
+    gc.disable()
+
+    def check() -> None:
+        counts = gc.get_count()
+        for generation in (2, 1, 0):
+            if counts[generation] > thresholds[generation]:
+                gc.collect(generation)
+                return
+
+    timer = QTimer(app)
+    timer.setInterval(GC_CHECK_MS)
+    timer.timeout.connect(check)
+    timer.start()
+    app._lobby_gc_timer = timer  # type: ignore[attr-defined]
 
 
 def _use_chinese_qt_texts(app: QApplication) -> None:
@@ -144,6 +179,29 @@ def build_desk(store: Store, hub: HubThread | None = None, *, actor: Person) -> 
     return window
 
 
+def set_up_before_sign_in(store: Store) -> bool:
+    """A freshly installed branch has nobody who could sign in at the desk: the branch's
+    set-up (counters, staff with PINs) opens first. False: the person chose to leave."""
+    from lobby_app.store.admin import anyone_can_sign_in_at_desk
+    from lobby_app.ui.branch_setup import open_branch_setup
+
+    while not anyone_can_sign_in_at_desk(store):
+        answer = QMessageBox.question(
+            None,
+            tr("本网点尚未设置"),
+            tr(
+                "本网点还没有可以登录大堂经理工作台的员工(大堂经理、大堂引导员或网点负责人，"
+                "且已设置密码)。\n\n请网点负责人现在打开网点设置，添加柜台和员工。"
+            ),
+            QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Close,
+            QMessageBox.StandardButton.Open,
+        )
+        if answer != QMessageBox.StandardButton.Open:
+            return False
+        open_branch_setup(None, store)
+    return True
+
+
 def sign_in_at_desk(check: LocalDesk, *, staff: str = "") -> Person | None:
     """Who works at the desk now (None: they closed the dialog)."""
     dlg = SignInDialog(check.sign_in, title=tr("大堂经理工作台 · 登录"), staff=staff)
@@ -175,6 +233,9 @@ def run_desk(
         return 2
     if os.environ.get("LOBBY_EXIT_AFTER_MS"):  # the start-up benchmark: also ends the sign-in
         QTimer.singleShot(int(os.environ["LOBBY_EXIT_AFTER_MS"]), app.quit)
+    if not set_up_before_sign_in(store):
+        store.close()
+        return 0
     person = sign_in_at_desk(LocalDesk(store), staff=staff)
     if person is None:  # 退出 at the sign-in: nothing went wrong
         store.close()

@@ -114,9 +114,10 @@ class _InputWatch(QObject):
         # weak: a reference back to the desk would make a cycle, and a cycle of Qt windows
         # may be collected on the worker thread, which Qt does not survive
         self.on_input = weakref.WeakMethod(on_input)
+        self.active = True
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if event.type() in INPUT_EVENTS:
+        if self.active and event.type() in INPUT_EVENTS:
             callback = self.on_input()
             if callback is not None:
                 callback()
@@ -430,7 +431,7 @@ class DeskWindow(QMainWindow):
             act = QAction(text, self)
             if key is not None:
                 act.setShortcut(QKeySequence(key))
-            act.triggered.connect(lambda *_: slot())
+            act.triggered.connect(slot)
             menu.addAction(act)
             self._lockable.append(act)
             return act
@@ -454,16 +455,20 @@ class DeskWindow(QMainWindow):
             ("Ctrl+Enter", self.issue),
             (Qt.Key.Key_F8, self.refer),
         ):
-            self._lockable.append(QShortcut(QKeySequence(key), self, slot))
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.activated.connect(slot)
+            self._lockable.append(shortcut)
 
     def _build_lock(self) -> QWidget:
         """The lock panel: nothing of the desk shows behind it."""
-        page = QWidget()
+        self.lock_page = page = QWidget()
         outer = QVBoxLayout(page)
         outer.addStretch(1)
         row = QHBoxLayout()
         row.addStretch(1)
-        box = QFrame()
+        # Every widget here is kept on the window: a widget only a layout refers to can be
+        # freed behind PySide's back, and the garbage collector then trips over it.
+        self.lock_box = box = QFrame()
         box.setObjectName("lockBox")
         box.setStyleSheet(
             "#lockBox { border: 1px solid #bbb; border-radius: 8px; background: #fafafa; }"
@@ -473,13 +478,13 @@ class DeskWindow(QMainWindow):
         bl = QVBoxLayout(box)
         bl.setContentsMargins(24, 20, 24, 20)
         bl.setSpacing(10)
-        title = QLabel(tr("工作台已锁定"))
+        self.lock_title = title = QLabel(tr("工作台已锁定"))
         title.setStyleSheet("font-size: 18pt; font-weight: bold;")
         bl.addWidget(title)
         self.lock_who = QLabel()
         self.lock_who.setWordWrap(True)
         bl.addWidget(self.lock_who)
-        hint = QLabel(
+        self.lock_hint = hint = QLabel(
             tr(
                 "本人输入密码即可解锁；换班时由接班的大堂经理、大堂引导员或网点负责人"
                 "输入自己的工号和密码，此后的操作记在接班人名下。"
@@ -662,7 +667,7 @@ class DeskWindow(QMainWindow):
         cl = QVBoxLayout(card)
         self.result_number = QLabel("—")
         nf = QFont(self.result_number.font())
-        nf.setPointSizeF(nf.pointSizeF() * 3.2)
+        nf.setPointSizeF(nf.pointSizeF() * 2.6)
         nf.setBold(True)
         self.result_number.setFont(nf)
         self.result_number.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -716,7 +721,7 @@ class DeskWindow(QMainWindow):
             view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
             view.horizontalHeader().setStretchLastSection(True)
             view.verticalHeader().setDefaultSectionSize(22)
-            view.setMinimumHeight(56)
+            view.setMinimumHeight(50)
             il.addWidget(view, 1)
             self.zone_stats[z], self.zone_models[z], self.zone_views[z] = stat, model, view
         scroll = QScrollArea()
@@ -1372,9 +1377,9 @@ class DeskWindow(QMainWindow):
             self.settings = commands.settings(self.store)
 
     def closeEvent(self, event: object) -> None:
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self._input_watch)
+        # Not removeEventFilter: PySide's bookkeeping of the filter's reference does not
+        # survive a second close; the filter goes quiet here and goes with the window.
+        self._input_watch.active = False
         self._idle_timer.stop()
         self._refresh_timer.stop()
         self._hub_refresh.stop()

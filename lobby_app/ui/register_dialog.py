@@ -56,7 +56,8 @@ class RegisterDialog(QDialog):
         self.result_customer: Registered | None = None
         self.setWindowTitle(tr("登记新客户"))
         root = QVBoxLayout(self)
-        intro = QLabel(
+        # widgets only a layout refers to are kept here too (see desk._build_lock)
+        self.intro = intro = QLabel(
             tr(
                 "为未登记的客户建立客户信息(潜在客户)，总行核实后以总行信息为准。"
                 "登记前请向客户说明用途并征得同意。"
@@ -87,9 +88,11 @@ class RegisterDialog(QDialog):
             ("id_number", tr("证件号码(选填)"), self.id_number),
             ("consent", "", self.consent),
         )
+        self.labels: list[QLabel] = []
         for i, (field, label, widget) in enumerate(rows):
             if label:
-                grid.addWidget(QLabel(label), 2 * i, 0)
+                self.labels.append(QLabel(label))
+                grid.addWidget(self.labels[-1], 2 * i, 0)
             grid.addWidget(widget, 2 * i, 1)
             err = QLabel()
             err.setWordWrap(True)

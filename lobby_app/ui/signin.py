@@ -156,10 +156,10 @@ class SignInDialog(QDialog):
         self.worker = worker or Worker(self)
         root = QVBoxLayout(self)
         root.setSpacing(10)
-        head = QLabel(title)
+        self.head = head = QLabel(title)  # kept: see desk._build_lock
         head.setStyleSheet("font-size: 16pt; font-weight: bold;")
         root.addWidget(head)
-        note = QLabel(
+        self.note = note = QLabel(
             intro
             or tr(
                 "请大堂经理、大堂引导员或网点负责人用本人工号和密码登录，之后的操作都记在登录人名下。"
