@@ -27,6 +27,7 @@ class Station:
     window: int | None
     staff_no: str
     role: str
+    name: str = ""  # the person's name, for their own station's title
 
     @property
     def actor(self) -> str:

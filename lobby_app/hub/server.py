@@ -285,6 +285,7 @@ class Hub:
                     "station": station.kind,
                     "window": station.window,
                     "staff": station.staff_no,
+                    "name": station.name,
                     "role": station.role,
                     "lobby": lobby,
                 },
@@ -324,7 +325,7 @@ class Hub:
             assert isinstance(window, int)
             await self._run(lambda: sign_in_counter(self.store, window, who.staff_no))
             self._generation += 1  # the lobby's open windows changed
-        return Station(kind, window if kind == "teller" else None, who.staff_no, who.role)
+        return Station(kind, window if kind == "teller" else None, who.staff_no, who.role, who.name)
 
     # ---------------------------------------------------------------- requests
 

@@ -292,6 +292,7 @@ def test_client_reports_loss_reconnects_and_loses_nothing(store: Store) -> None:
         assert (first["number"], second["number"]) == ("A001", "A002")
         assert states[-1] is True and states.count(True) == 2
         lobby = desk.welcome["lobby"]  # the view reloaded on reconnect
+        assert (desk.welcome["staff"], desk.welcome["name"]) == ("L01", "陈静")
         assert lobby["issued_today"] in (1, 2)  # reloaded before or after the retried issue
         await desk.close()
         task.cancel()
