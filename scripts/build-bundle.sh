@@ -16,7 +16,7 @@ APP="$(cd "$OUT/lobby-app" && pwd)/lobby-app"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 run() { (cd "$WORK" && env -i HOME="$WORK" PATH=/usr/bin:/bin LANG=C.UTF-8 QT_QPA_PLATFORM=offscreen \
-  LOBBY_LOG_DIR="$WORK/logs" LOBBY_EXIT_AFTER_MS="${EXIT_AFTER_MS:-}" "$APP" "$@"); }
+  LOBBY_LOG_DIR="$WORK/logs" LOBBY_EXIT_AFTER_MS="${EXIT_AFTER_MS:-}" LOBBY_STAFF=L01 "$APP" "$@"); }
 echo "== --version";  run --version
 echo "== demo";       run --data-dir "$WORK/data" demo --customers 50
 echo "== ticket";     run --data-dir "$WORK/data" --json ticket --business cash --customer C000000001 \
@@ -28,7 +28,7 @@ echo "== report";     run --data-dir "$WORK/data" report --date today --pdf "$WO
 pdftotext "$WORK/summary.pdf" - | grep -q "营业日终汇总表"
 echo "== sync";       run --data-dir "$WORK/data" --json sync > "$WORK/sync.json"
 grep -q '"status": "ok"' "$WORK/sync.json"
-echo "== desk (offscreen, 6 s)"
+echo "== desk (offscreen, 6 s: the sign-in dialog, then it closes)"
 EXIT_AFTER_MS=6000 run --data-dir "$WORK/data" desk --port 0
 grep -q "lobby-app .*: desk" "$WORK/logs/lobby-app.log"
 echo "bundle OK: $OUT/lobby-app ($(du -sh "$OUT/lobby-app" | cut -f1))"
