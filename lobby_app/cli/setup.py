@@ -169,12 +169,7 @@ def cmd_staff_pin(args: argparse.Namespace) -> int:
         pin = (
             getpass.getpass(tr("新密码：")) if sys.stdin.isatty() else sys.stdin.readline().strip()
         )
-    from lobby_app.store.admin import check_head
-
-    store = open_store(args)
-    with store.read() as s:
-        actor = check_head(s, staff_arg(args))
-    set_pin(store, args.staff, pin, actor=actor)
+    set_pin(open_store(args), args.staff, pin, actor=staff_arg(args))
     emit(args, {"staff": args.staff, "pin_set": True}, tr(f"工号 {args.staff} 的密码已设置"))
     return 0
 

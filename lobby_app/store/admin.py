@@ -135,12 +135,15 @@ def anyone_can_sign_in_at_desk(store: Store) -> bool:
         )
 
 
+def branch_has_head(store: Store) -> bool:
+    with store.read() as s:
+        return has_branch_head(s)
+
+
 def check_head(s: Session, actor: str) -> str:
     """A set-up change needs a branch head, once the branch has one (see the module doc)."""
-    if not has_branch_head(s) and not (actor or "").strip():
-        return "setup"
     if not has_branch_head(s):
-        return actor.strip()
+        return (actor or "").strip() or "setup"
     return check_person(s, actor, HEAD_ROLES, doing=tr("修改网点设置")).staff_no
 
 

@@ -26,13 +26,17 @@ class StaffView:
 
 
 def set_pin(store: Store, staff_no: str, pin: str, *, actor: str) -> None:
+    """Set or reset a PIN: a branch head's change, like the rest of the set-up."""
+    from lobby_app.store.admin import check_head
+
     digest = hash_pin(pin)  # slow: outside the transaction
     with store.write() as s:
+        who = check_head(s, actor)
         staff = s.scalar(select(Staff).where(Staff.staff_no == staff_no))
         if staff is None:
             raise LobbyError("unknown_staff", tr(f"没有工号 {staff_no}"), field="staff")
         staff.pin_hash, staff.failed_logins, staff.locked_until = digest, 0, None
-        s.add(AuditEvent(actor=actor, action="set_pin", detail=staff_no))
+        s.add(AuditEvent(actor=who, action="set_pin", detail=staff_no))
 
 
 def login(store: Store, staff_no: str, pin: str, *, now: datetime | None = None) -> StaffView:

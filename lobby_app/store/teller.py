@@ -423,7 +423,7 @@ def set_window_open(
 ) -> bool:
     """Open or pause a window for service. Pausing does not touch the customer at it."""
     now = now or utcnow()
-    if is_open and actor and actor != "cli":
+    if is_open and actor:
         _take_window_if_free(store, window, actor, now)
     with store.write() as s:
         counter = _counter(s, window, must_be_open=False)
