@@ -740,24 +740,29 @@ def sign_in_counter(
             raise LobbyError(
                 "unknown_window", tr(f"没有 {window} 号窗口，请检查窗口号"), field="window"
             )
-        zones = [Zone(z) for z in c.zones.split(",") if z]
-        who = check_person(s, staff_no, counter_roles(zones), doing=tr(f"在 {window} 号窗口签到"))
-        # one person, one window: signing in here signs them out of any other window
-        for other in s.scalars(
-            select(Counter).where(Counter.staff_no == who.staff_no, Counter.window_no != window)
-        ):
-            _sign_out(s, other, who.staff_no, now)
-        was = is_serving(c)
-        previous = c.staff_no
-        c.staff_no, c.signed_in_at = who.staff_no, now
-        if is_serving(c) and not was:
-            s.add(CounterEvent(window_no=window, is_open=True, actor=who.staff_no, at=now))
-        detail = f"{window}" + (
-            f" takeover from {previous}" if previous and previous != who.staff_no else ""
-        )
-        s.add(AuditEvent(actor=who.staff_no, action="window_sign_in", detail=detail))
-        names = {who.staff_no: who.name}
-        return _counter_info(c, names)
+        who = sign_in(s, c, staff_no, now)
+        return _counter_info(c, {who.staff_no: who.name})
+
+
+def sign_in(s: Session, c: Counter, staff_no: str, now: datetime) -> Person:
+    """``sign_in_counter`` inside a command's own transaction."""
+    zones = [Zone(z) for z in c.zones.split(",") if z]
+    who = check_person(s, staff_no, counter_roles(zones), doing=tr(f"在 {c.window_no} 号窗口签到"))
+    # one person, one window: signing in here signs them out of any other window
+    for other in s.scalars(
+        select(Counter).where(Counter.staff_no == who.staff_no, Counter.window_no != c.window_no)
+    ):
+        _sign_out(s, other, who.staff_no, now)
+    was = is_serving(c)
+    previous = c.staff_no
+    c.staff_no, c.signed_in_at = who.staff_no, now
+    if is_serving(c) and not was:
+        s.add(CounterEvent(window_no=c.window_no, is_open=True, actor=who.staff_no, at=now))
+    detail = f"{c.window_no}" + (
+        f" takeover from {previous}" if previous and previous != who.staff_no else ""
+    )
+    s.add(AuditEvent(actor=who.staff_no, action="window_sign_in", detail=detail))
+    return who
 
 
 def sign_out_counter(

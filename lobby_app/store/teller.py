@@ -30,7 +30,7 @@ from lobby_app.models import (
     TicketEvent,
 )
 from lobby_app.models.base import utcnow
-from lobby_app.store.admin import is_serving
+from lobby_app.store.admin import is_serving, sign_in
 from lobby_app.store.closed import ensure_open
 from lobby_app.store.db import Store
 from lobby_app.store.setup import load_settings
@@ -423,10 +423,13 @@ def set_window_open(
 ) -> bool:
     """Open or pause a window for service. Pausing does not touch the customer at it."""
     now = now or utcnow()
-    if is_open and actor:
-        _take_window_if_free(store, window, actor, now)
     with store.write() as s:
         counter = _counter(s, window, must_be_open=False)
+        # opening a window nobody is signed in at, as a staff member, signs them in
+        # (the command line's ``window open --actor T01``)
+        free = is_open and not counter.staff_no and actor
+        if free and s.scalar(select(Staff.staff_no).where(Staff.staff_no == actor)):
+            sign_in(s, counter, actor, now)
         if is_open and not counter.staff_no:
             raise LobbyError(
                 "no_teller",
@@ -438,19 +441,6 @@ def set_window_open(
         if is_serving(counter) != was:
             s.add(CounterEvent(window_no=window, is_open=is_open, actor=actor, at=now))
         return is_open
-
-
-def _take_window_if_free(store: Store, window: int, actor: str, now: datetime) -> None:
-    """Opening a window nobody is signed in at, as a teller, signs that teller in (the
-    command line's ``window open --actor T01``)."""
-    from lobby_app.store.admin import sign_in_counter
-
-    with store.read() as s:
-        counter = _counter(s, window, must_be_open=False)
-        free = not counter.staff_no
-        person = s.scalar(select(Staff.role).where(Staff.staff_no == actor))
-    if free and person is not None:
-        sign_in_counter(store, window, actor, now=now)
 
 
 def rate(
