@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from lobby_app.config import PrinterPart
 from lobby_app.core.i18n import tr
 from lobby_app.printing.dispatch import PrintError, PrintTarget, dispatch_pdf
 from lobby_app.printing.fonts import FontMissingError
@@ -51,11 +52,23 @@ def ticket_print(issued: IssuedTicket, st: BranchSettings) -> TicketPrint:
         vip=issued.vip,
         priority_label=issued.priority.label if issued.priority else None,
         salutation=issued.salutation,
+        windows=issued.windows,
     )
 
 
 def print_target(store: Store, st: BranchSettings) -> PrintTarget:
     return target_for(st, store.data_dir)
+
+
+def station_print_target(printer: PrinterPart) -> PrintTarget | None:
+    """Where a station's own PC (a teller's) prints, from its configuration file; None when
+    it has no printer of its own set up: the lobby desk then prints for it. A folder counts
+    only when one is named (the default folder is the desk's tickets folder)."""
+    if printer.kind == "printer" and printer.name:
+        return PrintTarget(kind="printer", printer=printer.name)
+    if printer.kind == "folder" and printer.folder:
+        return PrintTarget(kind="folder", folder=Path(printer.folder))
+    return None
 
 
 def target_for(st: BranchSettings, data_dir: Path) -> PrintTarget:
@@ -143,7 +156,8 @@ def deliver_ticket(
 def slip_print(
     referral: dict[str, Any], st: BranchSettings, branch_name: str | None = None
 ) -> SlipPrint:
-    """The slip from a referral as the store reports it (``ReferralView.as_json()``)."""
+    """The slip from a referral as the store reports it (``ReferralView.as_json()``): what
+    the customer may carry, and no more (no tier, ID digits, amounts or note)."""
     cust = referral.get("customer") or {}
     return SlipPrint(
         branch_name=branch_name or st.display_name,
@@ -151,10 +165,7 @@ def slip_print(
         created_at=datetime.fromisoformat(str(referral["created_at"])).astimezone(st.tz),
         ticket_number=str(referral.get("ticket_number") or ""),
         customer=str(cust.get("salutation") or ""),
-        tier_label=str(cust.get("tier_label") or ""),
-        masked_id=str(cust.get("masked_id") or ""),
         need_label=str(referral["need_label"]),
-        note=str(referral.get("note") or ""),
         to_name=str(referral.get("to_name") or ""),
         to_staff=str(referral["to_staff"]),
         to_location=str(referral.get("to_location") or ""),

@@ -64,9 +64,10 @@ def add_parsers(sub: Subparsers, common: argparse.ArgumentParser) -> None:
 def cmd_simulate(args: argparse.Namespace, store: Any) -> dict[str, Any]:
     from lobby_app.store.simulate import simulate_day
 
-    day = parse_day(args.date or "yesterday", business_today(store))
+    # no --date: the latest past day without tickets (never today's live queue)
+    day = parse_day(args.date, business_today(store)) if args.date else None
     result = simulate_day(store, day, visits=args.visits, seed=args.seed)
-    return result.as_json()
+    return {**result.as_json(), "picked": day is None}
 
 
 def cmd_close_day(args: argparse.Namespace) -> int:

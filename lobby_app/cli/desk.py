@@ -52,7 +52,12 @@ def add_parsers(sub: Subparsers, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help=tr("再模拟一个完整营业日(取号、叫号、转介、评价)，用于日终和汇总表演示"),
     )
-    p.add_argument("--date", help=tr("模拟哪一天(默认昨天；YYYY-MM-DD / yesterday / today)"))
+    p.add_argument(
+        "--date",
+        help=tr(
+            "模拟哪一天(须是今天以前、还没有票的日子；默认自动选最近的一天；YYYY-MM-DD / yesterday)"
+        ),
+    )
     p.add_argument("--visits", type=int, default=260, help=tr("模拟的到店人数"))
     p.add_argument("--seed", type=int, default=1, help=tr("随机种子(相同种子得到相同的一天)"))
     p.set_defaults(handler=cmd_demo)
@@ -161,6 +166,7 @@ def cmd_start(args: argparse.Namespace) -> int:
     """What an installed PC does when its icon is clicked: the first time, the setup dialog;
     then the station it was set up as."""
     from lobby_app.config import load
+    from lobby_app.lobby import station_print_target
     from lobby_app.ui.app import qt_app, run_desk, run_station
     from lobby_app.ui.setup_dialog import SetupDialog
 
@@ -204,6 +210,7 @@ def cmd_start(args: argparse.Namespace) -> int:
         window=st.window,
         full_screen=st.role == "display",
         data_dir=getattr(args, "data_dir", None),
+        print_target=station_print_target(cfg.printer),  # a teller's slips print here
     )
 
 
@@ -283,8 +290,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         sim = cmd_simulate(args, store)
         doc["simulated_day"] = sim
         day = sim["business_date"]
+        picked = tr("(未指定日期，选了今天以前最近一个没有票的日子)") if sim["picked"] else ""
         text += tr(
-            f"\n已模拟 {day} 营业日：取号 {sim['issued']}，办理 {sim['served']}，过号 {sim['no_show']}，"
+            f"\n已模拟 {day} 营业日{picked}：取号 {sim['issued']}，办理 {sim['served']}，过号 {sim['no_show']}，"
             f"转介 {sim['referrals']}(成交 {sim['sold']})，评价 {sim['ratings']}，"
             f"收门时仍在等候 {sim['left_waiting']}。"
             f"\n下一步：lobby-app close-day --date {day} --actor L01"
@@ -316,6 +324,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     if report.rejected:
         lines = [tr(f"严格模式：文件有 {len(report.errors)} 处错误，整个文件未导入。")]
     lines += [tr(f"第 {e['line']} 行 [{e['field']}]：{e['reason']}") for e in report.errors]
+    if report.warnings and not report.rejected:  # taken in, flagged (a card due for downgrade)
+        lines.append(tr(f"已导入但需核对的 {len(report.warnings)} 行："))
+        lines += [tr(f"第 {w['line']} 行 [{w['field']}]：{w['reason']}") for w in report.warnings]
     doc = report.as_json()
     if report.rejected:
         doc = {"error": "import_rejected", **doc}
@@ -335,6 +346,7 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     text = "\n".join(
         f"{c.customer_no}  {c.name}  {c.masked_id or '-'}  {c.masked_phone or '-'}  "
         f"{c.tier.label}  {c.vip_card.label if c.vip_card else ''}"
+        f"{f'  {c.card_note}' if c.card_note else ''}"
         f"{'  潜在客户' if c.prospect else ''}  {c.manager}"
         for c in found
     ) or tr("没有匹配的客户")
@@ -409,7 +421,7 @@ def cmd_ticket(args: argparse.Namespace) -> int:
         ),
     )
     outcome = print_ticket(store, issued, pdf_path=args.pdf, actor=actor)
-    warning = commands.no_window_warning(store, issued.zone)
+    warning = commands.no_window_warning(store, issued.zone, issued.business_code)
     doc = {**issued.as_json(), "print": outcome.as_json()}
     if warning:
         doc["warning"] = warning
@@ -421,6 +433,7 @@ def cmd_ticket(args: argparse.Namespace) -> int:
             f"{issued.number}  {issued.zone.label}{flags}\n前面 {issued.ahead} 人，"
             f"预计等候约 {issued.estimated_wait_min} 分钟\n{outcome.message}"
         )
+        + (tr(f"\n办理窗口：{'、'.join(issued.windows)}") if issued.windows else "")
         + (tr(f"\n注意：{warning}") if warning else ""),
     )
     return 0
@@ -452,6 +465,9 @@ def cmd_queue(args: argparse.Namespace) -> int:
                 "green_channel": e.green_channel,
                 "issued_at": e.issued_at.isoformat(),
                 "position": e.position,
+                "lane": e.lane,
+                "ahead": e.ahead,
+                "estimated_wait_min": e.estimated_wait_min,
             }
             for z in snap.zones
             for e in z.waiting

@@ -1,7 +1,10 @@
 """Reading a customer directory file: encodings, English or Chinese headers, row checks.
 
 Each bad row is reported with its line, field and reason and left out; good rows come back
-as records. Nothing here echoes a full ID or phone number.
+as records. A row whose VIP card neither the 3-month average earns nor a valid special
+approval (特批) covers is kept at the level the assets earn and flagged (``warnings``): its
+card is due for downgrade (003 第十二条, 第十四条; ``core.tiers.decide_card``). Nothing here
+echoes a full ID or phone number, nor an amount.
 """
 
 from __future__ import annotations
@@ -9,13 +12,24 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
 from lobby_app.core.identity import IdNumber, Phone, validate_id_number, validate_phone
-from lobby_app.core.tiers import YUAN, VipCard, parse_vip_card, vip_card_for
+from lobby_app.core.tiers import (
+    CARD_THRESHOLD_FEN,
+    CARD_VALID_YEARS,
+    YUAN,
+    CardStanding,
+    SpecialApproval,
+    VipCard,
+    decide_card,
+    parse_vip_card,
+)
 
 HEADERS: dict[str, tuple[str, ...]] = {
     "customer_no": ("customer_no", "客户号", "客户编号", "客户号码"),
@@ -35,6 +49,8 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "manager": ("manager", "客户经理", "归属客户经理", "管户经理"),
     "prospect": ("prospect", "潜在客户", "潜在"),
     "card_no": ("card_no", "卡号", "银行卡号"),
+    "vip_approved_by": ("vip_approved_by", "特批审批人", "审批人"),
+    "vip_approved_until": ("vip_approved_until", "特批有效期至", "特批有效期", "有效期至"),
 }
 REQUIRED = ("customer_no", "name")
 _ALIASES = {alias.lower(): key for key, names in HEADERS.items() for alias in names}
@@ -70,10 +86,13 @@ class CustomerRecord:
     assets_fen: int
     loans_fen: int
     avg_assets_3m_fen: int
-    vip_card: VipCard | None
+    vip_card: VipCard | None  # the level served at (earned, or an approved special)
     vip_special: bool
     manager: str
     prospect: bool
+    vip_approved_by: str = ""  # a special card's approval (特批): who, and until when
+    vip_approved_until: date | None = None
+    vip_card_held: VipCard | None = None  # the card held, when it is due for downgrade
 
 
 @dataclass(frozen=True)
@@ -89,7 +108,8 @@ class RowError:
 @dataclass
 class ParseResult:
     records: list[CustomerRecord] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)  # rows left out
+    warnings: list[RowError] = field(default_factory=list)  # rows taken in, flagged
 
 
 def parse_amount_fen(text: str) -> int:
@@ -117,7 +137,10 @@ def _delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
-def parse_customer_csv(text: str) -> ParseResult:
+def parse_customer_csv(text: str, *, today: date | None = None) -> ParseResult:
+    """The file's rows; ``today`` (default: the computer's date) is the day special approvals
+    are checked against."""
+    today = today or date.today()
     text = text.lstrip("\ufeff")
     first = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text), delimiter=_delimiter(first))
@@ -159,17 +182,20 @@ def parse_customer_csv(text: str) -> ParseResult:
             )
             continue
         values = {key: (row[i].strip() if i < len(row) else "") for i, key in columns.items()}
-        record = _record(start, values, errors, seen)
+        record = _record(start, values, errors, seen, today)
         if errors:
             result.errors.extend(errors)
         elif record is not None:
             seen[record.customer_no] = start
             result.records.append(record)
+            flag = card_flag(record, today)
+            if flag is not None:
+                result.warnings.append(flag)
     return result
 
 
 def _record(
-    line: int, v: dict[str, str], errors: list[RowError], seen: dict[str, int]
+    line: int, v: dict[str, str], errors: list[RowError], seen: dict[str, int], today: date
 ) -> CustomerRecord | None:
     def bad(field: str, reason: str) -> None:
         errors.append(RowError(line, field, reason))
@@ -222,10 +248,11 @@ def _record(
     prospect_text = v.get("prospect", "").lower()
     if prospect_text not in TRUE | FALSE:
         bad("prospect", tr("潜在客户应为 是/否 或 1/0"))
+    approval = _approval(v, named_card, today, bad)
     if errors:
         return None
-    computed = vip_card_for(amounts["avg_assets_3m"])
-    card_level = computed or named_card
+    decided = decide_card(named_card, amounts["avg_assets_3m"], approval, today)
+    keep_approval = decided.special or decided.held is not None
     return CustomerRecord(
         line=line,
         customer_no=no,
@@ -237,8 +264,90 @@ def _record(
         assets_fen=amounts["assets"],
         loans_fen=amounts["loans"],
         avg_assets_3m_fen=amounts["avg_assets_3m"],
-        vip_card=card_level,
-        vip_special=computed is None and named_card is not None,
+        vip_card=decided.card,
+        vip_special=decided.special,
         manager=v.get("manager", ""),
         prospect=prospect_text in TRUE,
+        # an approval is kept with the card it approves, also when it has run out (the
+        # desk then shows the card as due for downgrade, naming the approval); one for a
+        # card the assets earn anyway approves nothing
+        vip_approved_by=approval.approved_by if approval and keep_approval else "",
+        vip_approved_until=approval.valid_until if approval and keep_approval else None,
+        vip_card_held=decided.held,
     )
+
+
+def _approval(
+    v: dict[str, str],
+    named_card: VipCard | None,
+    today: date,
+    bad: Callable[[str, str], None],
+) -> SpecialApproval | None:
+    """The row's special approval (特批审批人 + 特批有效期至), checked: both or neither, a
+    real date, no longer than a card is valid (003 第十四条: two years), for a named card."""
+    by, until_text = v.get("vip_approved_by", ""), v.get("vip_approved_until", "")
+    if not by and not until_text:
+        return None
+    if not by:
+        bad("vip_approved_by", tr("填写了特批有效期至，但没有特批审批人"))
+    elif len(by) > 40:
+        bad("vip_approved_by", tr("特批审批人超过40个字"))
+    until: date | None = None
+    if not until_text:
+        bad("vip_approved_until", tr("填写了特批审批人，但没有特批有效期至(例如 2027-06-30)"))
+    else:
+        try:
+            until = date.fromisoformat(until_text.replace("/", "-"))
+        except ValueError:
+            bad("vip_approved_until", tr("特批有效期至应为日期，例如 2027-06-30"))
+    if until is not None:
+        try:
+            limit = today.replace(year=today.year + CARD_VALID_YEARS)
+        except ValueError:  # 29 February
+            limit = date(today.year + CARD_VALID_YEARS, 3, 1)
+        if until > limit:
+            bad(
+                "vip_approved_until",
+                tr(f"特批有效期至 {until} 超过贵宾卡两年有效期(最晚 {limit})"),
+            )
+    if named_card is None:
+        bad("vip_card", tr("填写了特批审批，但没有贵宾卡等级(标准卡/白金卡/黑金卡)"))
+    if not by or until is None:
+        return None
+    return SpecialApproval(by, until)
+
+
+def card_flag(r: CustomerRecord, today: date) -> RowError | None:
+    """The flag on a row whose card is due for downgrade (taken in at the level its 3-month
+    average earns), or whose special approval has run out; None for a row in order."""
+    if r.vip_card_held is None:
+        return None
+    card = r.vip_card_held
+    yuan = CARD_THRESHOLD_FEN[card] // YUAN // 10_000
+    served = r.vip_card.label if r.vip_card else tr("非贵宾卡客户")
+    if r.vip_approved_until is not None:
+        return RowError(
+            r.line,
+            "vip_approved_until",
+            tr(
+                f"{card.label}的特批已于 {r.vip_approved_until} 到期，近三个月日均资产未达"
+                f"{yuan}万元：已按待降级导入，按{served}服务"
+            ),
+        )
+    return RowError(
+        r.line,
+        "vip_card",
+        tr(
+            f"{card.label}需近三个月日均资产不低于{yuan}万元，本行未达到，也没有特批审批"
+            f"(特批审批人、特批有效期至)：已按待降级导入，按{served}服务"
+        ),
+    )
+
+
+def standing_of(r: CustomerRecord) -> CardStanding:
+    """Where a parsed row's card stands."""
+    if r.vip_card_held is not None:
+        return CardStanding.DUE_DOWNGRADE
+    if r.vip_special:
+        return CardStanding.SPECIAL
+    return CardStanding.EARNED if r.vip_card else CardStanding.NONE

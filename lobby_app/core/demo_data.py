@@ -27,7 +27,11 @@ COLUMNS = (
     "manager",
     "prospect",
     "card_no",
+    "vip_approved_by",  # a special card's approval (特批, 003 第十二条 2)
+    "vip_approved_until",
 )
+# who approves special cards: head office's wealth centre (003 第十二条 2、第十三条)
+DEMO_APPROVER = "总行零售银行部理财中心 刘建新"
 
 # Common surnames, weighted roughly by how often they occur.
 SURNAMES = (
@@ -214,24 +218,29 @@ def demo_customer_rows(n: int = 2000, seed: int = DEMO_SEED) -> list[dict[str, s
                         manager,
                         prospect,
                         _card(rng),
+                        "",
+                        "",
                     ),
                     strict=True,
                 )
             )
         )
     specials = 0
+    # approvals run about a year from the day the demo is built (a card is valid two years)
+    until = (date.today() + timedelta(days=400)).replace(day=1).isoformat()
     for i in range(len(rows), n):
         gender = rng.choice("MF")
         roll = rng.random()
         loans = "0.00"
         assets = avg = 0.0
-        card = manager = ""
+        card = manager = approver = approved_until = ""
         prospect = "0"
         if roll < 0.62:  # mass
             assets = rng.uniform(0, 49_999)
             avg = assets * rng.uniform(0.7, 1.1)
             if specials < 3 and i % 97 == 13:
                 card, specials = "标准卡", specials + 1  # special approval (特批)
+                approver, approved_until = DEMO_APPROVER, until
         elif roll < 0.85:  # potential
             assets = rng.uniform(50_000, 199_999)
             avg = min(assets * rng.uniform(0.7, 1.05), 199_000)
@@ -263,6 +272,8 @@ def demo_customer_rows(n: int = 2000, seed: int = DEMO_SEED) -> list[dict[str, s
                 "manager": manager,
                 "prospect": prospect,
                 "card_no": _card(rng) if rng.random() < 0.9 else "",
+                "vip_approved_by": approver,
+                "vip_approved_until": approved_until,
             }
         )
     return rows

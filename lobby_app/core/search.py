@@ -2,17 +2,73 @@
 
 The store turns a ``SearchPlan`` into indexed queries; this module only decides what the
 text can mean: a whole ID or phone number, the last four digits of either or of a card,
-a customer number, Chinese characters of a name, full pinyin or pinyin initials.
+a customer number, Chinese characters of a name, full pinyin or pinyin initials; and
+which field a found customer matched on (``Matched``), in the order the desk lists them.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from enum import StrEnum
+
+from lobby_app.core.i18n import tr
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"^[a-zA-Z]+$")
-_ID_LIKE = re.compile(r"^\d{17}[\dXx]$")
+_ID_LIKE = re.compile(r"^[0-9]{17}[0-9Xx]$")
+# Four characters ending in X can only be an ID number's last four (its ISO 7064 check
+# character, DOMAIN.md "Identity numbers as they really are"), never a customer number.
+_ID_LAST4_X = re.compile(r"^[0-9]{3}[Xx]$")
+
+
+class Matched(StrEnum):
+    """Which field of a customer the query matched, strongest first: the order in which
+    the desk lists what it found. Four characters mean the last four of a phone, ID or card
+    before they mean the start of a customer number (DOMAIN.md: search treats ``517X`` as
+    an ID's last four)."""
+
+    ID_NUMBER = "id_number"
+    PHONE = "phone"
+    PHONE_LAST4 = "phone_last4"
+    ID_LAST4 = "id_last4"
+    CARD_LAST4 = "card_last4"
+    CUSTOMER_NO = "customer_no"
+    CARD = "card"
+    NAME = "name"
+    PINYIN = "pinyin"
+    INITIALS = "initials"
+
+    @property
+    def label(self) -> str:
+        return {
+            Matched.ID_NUMBER: tr("证件号"),
+            Matched.PHONE: tr("手机号"),
+            Matched.PHONE_LAST4: tr("手机尾号"),
+            Matched.ID_LAST4: tr("证件尾号"),
+            Matched.CARD_LAST4: tr("卡号尾号"),
+            Matched.CUSTOMER_NO: tr("客户号"),
+            Matched.CARD: tr("卡号"),
+            Matched.NAME: tr("姓名"),
+            Matched.PINYIN: tr("拼音"),
+            Matched.INITIALS: tr("拼音首字母"),
+        }[self]
+
+    @property
+    def is_last4(self) -> bool:
+        return self in LAST4_MATCHES
+
+
+LAST4_MATCHES = frozenset({Matched.PHONE_LAST4, Matched.ID_LAST4, Matched.CARD_LAST4})
+
+
+def match_label(code: str) -> str:
+    """The label of a ``Matched`` value as a station receives it ("" when not known)."""
+    try:
+        return Matched(code).label
+    except ValueError:
+        return ""
 
 
 # Characters read differently as a surname than in ordinary words (曾 is zeng, not ceng).
@@ -90,7 +146,7 @@ def name_pinyin(name: str) -> tuple[str, str]:
 class SearchPlan:
     id_number: str | None = None  # a whole ID number (to hash)
     phone: str | None = None  # a whole mobile number (to hash)
-    last4: str | None = None  # last 4 of phone, ID or card
+    last4: str | None = None  # last 4 of phone, ID or card (an ID's may end in X)
     customer_no_prefix: str | None = None
     card_tail: str | None = None
     name_prefix: str | None = None
@@ -115,15 +171,18 @@ class SearchPlan:
 
 
 def plan_search(text: str) -> SearchPlan:
-    q = re.sub(r"\s", "", text)
+    # NFKC: digits and letters typed in a Chinese input method's full-width mode (０００１)
+    q = re.sub(r"\s", "", unicodedata.normalize("NFKC", text))
     if not q:
         return SearchPlan()
     if _ID_LIKE.match(q):
         return SearchPlan(id_number=q.upper())
-    if q.isdigit():
+    if _ID_LAST4_X.match(q):
+        return SearchPlan(last4=q.upper())
+    if q.isascii() and q.isdigit():
         if len(q) == 11 and q.startswith("1"):
             return SearchPlan(phone=q, customer_no_prefix=q)
-        if len(q) == 4:
+        if len(q) == 4:  # the last four first; a customer number's start only after them
             return SearchPlan(last4=q, customer_no_prefix=q)
         # customer numbers are digits; a card tail is the last 4..19 digits of a card
         return SearchPlan(customer_no_prefix=q, card_tail=q if len(q) >= 4 else None)

@@ -269,6 +269,10 @@ customer_directory = Table(
         Column("tier", String(16), nullable=False),
         Column("vip_card", String(16)),
         Column("vip_special", Boolean, nullable=False, server_default=false()),
+        # a special card's approval and the card held when due for downgrade (ho0003)
+        Column("vip_approved_by", String(40), nullable=False, server_default=""),
+        Column("vip_approved_until", Date),
+        Column("vip_card_held", String(16)),
         Column("manager", String(40), nullable=False, server_default=""),
         Column("prospect", Boolean, nullable=False, server_default=false()),
     ),

@@ -178,7 +178,9 @@ def _card(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
 
 
 def _refer(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
-    return referrals.refer(
+    """``slip_here``: the referring station prints the slip on its own printer (a teller's
+    PC that has one), so the desk, told so in the ``referral`` event, does not."""
+    ref = referrals.refer(
         store,
         ticket_number=_str(a, "ticket"),
         to_staff=_str(a, "to"),
@@ -187,6 +189,7 @@ def _refer(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
         actor=st.actor,
         request_id=rid,
     )
+    return {**ref, "slip_here": a.get("slip_here") is True}
 
 
 def _head(st: Station) -> bool:

@@ -457,7 +457,13 @@ class Hub:
             self._seq += 1
             called = protocol.event(
                 ANNOUNCED[name],
-                {"number": result["number"], "window": result["window"], "zone": result["zone"]},
+                {
+                    "number": result["number"],
+                    "window": result["window"],
+                    "zone": result["zone"],
+                    # the window as the customer sees it ("贵宾理财室"), for the display
+                    "place": result.get("place") or "",
+                },
                 self._seq,
             )
             broadcast([p.ws for p in self._peers], called)

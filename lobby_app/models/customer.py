@@ -6,9 +6,9 @@ digits (phone also its first three) are enough for the masked display.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Index, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lobby_app.models.base import Base, UtcDateTime, new_id, utcnow
@@ -31,8 +31,15 @@ class Customer(Base):
     loans_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     avg_assets_3m_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     tier: Mapped[str] = mapped_column(String(16))
+    # the card level served at: earned by the 3-month average, or a special approval (特批)
     vip_card: Mapped[str | None] = mapped_column(String(16))
     vip_special: Mapped[bool] = mapped_column(Boolean, default=False)
+    # a special card's approval (003 第十二条): who approved it and until when
+    vip_approved_by: Mapped[str] = mapped_column(String(40), default="")
+    vip_approved_until: Mapped[date | None] = mapped_column(Date)
+    # the card the customer holds when it is above what the assets earn and not approved:
+    # due for downgrade at the monthly review (003 第十四条)
+    vip_card_held: Mapped[str | None] = mapped_column(String(16))
     manager: Mapped[str] = mapped_column(String(40), default="")
     prospect: Mapped[bool] = mapped_column(Boolean, default=False)
     pinyin_full: Mapped[str] = mapped_column(String(120), default="", index=True)

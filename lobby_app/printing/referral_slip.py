@@ -1,6 +1,10 @@
 """The referral slip (转介单): 80 mm, the customer carries it to the customer manager.
 
-Masked: the customer appears as surname + 先生/女士 and the last four of the ID at most.
+The customer holds it, and may leave it on a counter: it says where to go and to whom, and
+addresses the customer by surname + 先生/女士 only (DOMAIN.md: a printed slip addresses
+the customer by surname and 先生/女士 at most). No tier, no ID digits, no amounts and no
+free-text note: those are for the customer manager, who sees them on screen (the
+manager's inbox shows the tier, the masked ID and the referrer's note).
 """
 
 from __future__ import annotations
@@ -27,10 +31,7 @@ class SlipPrint:
     created_at: datetime  # branch local time
     ticket_number: str
     customer: str  # salutation (张先生) or "" for a walk-in
-    tier_label: str
-    masked_id: str
-    need_label: str
-    note: str
+    need_label: str  # the kind of need (理财, 贷款): where the manager starts, no details
     to_name: str
     to_staff: str
     to_location: str
@@ -54,17 +55,10 @@ def render_slip_pdf(slip: SlipPrint) -> bytes:
     lay.text(who, fit_size(who, font, 12, inner, 8))
     lay.rule()
     left = {"center": False}
-    if slip.customer:
-        lay.text(tr(f"客户：{slip.customer}  {slip.tier_label}"), 10.5, **left)
-        if slip.masked_id:
-            lay.text(tr(f"证件：{slip.masked_id}"), 9.5, **left)
-    else:
-        lay.text(tr("客户：未登记客户"), 10.5, **left)
+    lay.text(tr(f"客户：{slip.customer or '未登记客户'}"), 10.5, **left)
     if slip.ticket_number:
         lay.text(tr(f"排队号：{slip.ticket_number}"), 10.5, **left)
     lay.text(tr(f"需求：{slip.need_label}"), 10.5, **left)
-    if slip.note:
-        lay.text(tr(f"说明：{slip.note}"), 9.5, **left)
     lay.rule()
     lay.text(tr(f"转介人：{slip.referrer_name or slip.referrer}（{slip.referrer}）"), 9.5, **left)
     lay.text(tr(f"转介时间：{slip.created_at:%Y-%m-%d %H:%M}"), 9.5, **left)

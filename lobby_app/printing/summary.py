@@ -563,13 +563,17 @@ class _Summary:
         if needs:
             cells = [f"{n['label']} {n['count']}" for n in needs]
             out += [Spacer(1, 2 * mm), self.p(tr("记录的客户需求：") + "、".join(cells))]
-        dv = f["diversion"]
+        dv = f["diversion"]  # each ticket once (store/report.py ``_diversion``)
+        kept = dv.get("kept_at_counter") or 0
         out.append(
             self.p(
                 tr(
-                    f"电子渠道分流：{dv['to_self_service']} 人次引导至自助服务区"
-                    f"（取号时 {dv['at_desk']}，转移 {dv['by_transfer']}），占取号 {_pct(dv['share_pct'])}。"
+                    f"电子渠道分流：{dv['to_self_service']} 人次在自助服务区办理"
+                    f"（取号时引导 {dv['at_desk']}，由柜台转来 {dv['by_transfer']}），"
+                    f"占取号 {_pct(dv['share_pct'])}"
                 )
+                + (tr(f"；建议自助但留在柜台办理 {kept} 人次") if kept else "")
+                + "。"
             )
         )
         rt = f["ratings"]

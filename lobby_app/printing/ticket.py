@@ -43,6 +43,7 @@ class TicketPrint:
     vip: bool
     priority_label: str | None
     salutation: str | None
+    windows: tuple[str, ...] = ()  # the windows open for this queue, as the customer sees them
 
 
 def wrap(text: str, font: str, size: float, width: float) -> list[str]:
@@ -201,8 +202,14 @@ def render_ticket_pdf(ticket: TicketPrint) -> bytes:
     lay.text(tr(f"业务：{ticket.business_name}"), 10.5)
     lay.text(tr(f"区域：{ticket.zone_label}"), 10.5)
     lay.text(ticket.wait_area, 9.5)
+    if ticket.windows:
+        lay.text(tr(f"办理窗口：{'、'.join(ticket.windows)}"), 10.5)
+    else:
+        lay.text(tr("该区域暂无开放窗口，请听从大堂经理安排"), 9.5)
     lay.space(1 * mm)
-    if ticket.ahead == 0:
+    if ticket.ahead == 0 and ticket.estimated_wait_min > 0:  # every window is busy
+        lay.text(tr(f"您前面没有人在等候，预计约 {ticket.estimated_wait_min} 分钟后叫号"), 10.5)
+    elif ticket.ahead == 0:
         lay.text(tr("您前面没有人在等候，请留意叫号"), 10.5)
     else:
         lay.text(

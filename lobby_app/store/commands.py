@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
@@ -27,11 +27,21 @@ from lobby_app.core.identity import (
     mask_phone_parts,
     salutation,
 )
-from lobby_app.core.queue import Waiting, estimate_wait_min, format_number, green_streak
-from lobby_app.core.queue import serving_order as order_queue
+from lobby_app.core.queue import (
+    LANES,
+    VIP_CASH_LANE,
+    Waiting,
+    ahead_in_order,
+    estimate_wait_min,
+    format_number,
+    lane_of,
+    lane_zone,
+    round_wait,
+    served_lanes,
+)
 from lobby_app.core.routing import suggest_zone
-from lobby_app.core.search import plan_search
-from lobby_app.core.tiers import Tier, VipCard, is_vip
+from lobby_app.core.search import Matched, match_label, plan_search
+from lobby_app.core.tiers import Tier, VipCard, card_note, is_vip
 from lobby_app.core.zones import Zone
 from lobby_app.models import (
     AuditEvent,
@@ -47,6 +57,15 @@ from lobby_app.models import (
 from lobby_app.models.base import utcnow
 from lobby_app.store.closed import ensure_open
 from lobby_app.store.db import Store
+from lobby_app.store.lanes import (
+    SERVING,
+    QueueState,
+    cash_codes,
+    counter_server,
+    lane_places,
+    queue_state,
+    serving_counters,
+)
 from lobby_app.store.setup import BranchSettings, business_from_row, load_settings
 from lobby_app.store.views import (
     CustomerView,
@@ -109,6 +128,15 @@ def _customer_view(c: Customer, notes: Sequence[VisitNote] = ()) -> CustomerView
         prospect=c.prospect,
         manager=c.manager,
         recent_notes=tuple(notes),
+        card_note=card_note(
+            VipCard(c.vip_card) if c.vip_card else None,
+            c.avg_assets_3m_fen,
+            special=c.vip_special,
+            approved_by=c.vip_approved_by,
+            approved_until=c.vip_approved_until,
+            held=VipCard(c.vip_card_held) if c.vip_card_held else None,
+            today=date.today(),
+        ),
     )
 
 
@@ -162,74 +190,117 @@ def _recent_notes(
 def lookup_customers(
     store: Store, text: str, *, limit: int = LOOKUP_LIMIT, with_notes: bool = True
 ) -> list[CustomerView]:
-    """Customers matching what was typed, best matches first; masked for display."""
+    """Customers matching what was typed, best matches first; masked for display. Each
+    says which field it matched (``CustomerView.matched``, a ``core.search.Matched``).
+
+    Ranked by ``Matched``: whole ID or phone number, then the last four of a phone, ID or
+    card, then customer numbers, card, name and pinyin. Four typed characters are the last
+    four before they are the start of a customer number: a directory's thousands of
+    ``C0001…`` must not crowd out the one card that ends in 0001."""
     plan = plan_search(text)
     if plan.empty:
         return []
     key = store.id_key
     c = Customer
-    queries = []
+    queries: list[tuple[Matched, Select[str]]] = []
     if plan.id_number:
-        queries.append(select(c.id).where(c.id_hash == keyed_hash(key, "id", plan.id_number)))
+        queries.append(
+            (
+                Matched.ID_NUMBER,
+                select(c.id).where(c.id_hash == keyed_hash(key, "id", plan.id_number)),
+            )
+        )
     if plan.phone:
-        queries.append(select(c.id).where(c.phone_hash == keyed_hash(key, "phone", plan.phone)))
+        queries.append(
+            (
+                Matched.PHONE,
+                select(c.id).where(c.phone_hash == keyed_hash(key, "phone", plan.phone)),
+            )
+        )
+    if plan.last4:
+        for matched, column in (
+            (Matched.PHONE_LAST4, c.phone_last4),
+            (Matched.ID_LAST4, c.id_last4),
+            (Matched.CARD_LAST4, c.card_last4),
+        ):
+            queries.append(
+                (matched, select(c.id).where(column == plan.last4).order_by(c.customer_no))
+            )
     if plan.customer_no_prefix:
         p = plan.customer_no_prefix
-        queries.append(select(c.id).where(c.customer_no == p))
-        queries.append(
-            select(c.id)
-            .where(c.customer_no > p, c.customer_no < p + "\uffff")
-            .order_by(c.customer_no)
-        )
+        by_no = Matched.CUSTOMER_NO
+        queries.append((by_no, select(c.id).where(c.customer_no == p)))
         if p.isdigit():  # customer numbers carry a letter prefix the person may skip
-            queries.append(
+            queries.append((by_no, select(c.id).where(c.customer_no == "C" + p)))
+        queries.append(
+            (
+                by_no,
                 select(c.id)
-                .where(c.customer_no >= "C" + p, c.customer_no < "C" + p + "\uffff")
-                .order_by(c.customer_no)
+                .where(c.customer_no > p, c.customer_no < p + "\uffff")
+                .order_by(c.customer_no),
             )
-    if plan.last4:
-        queries.append(select(c.id).where(c.phone_last4 == plan.last4))
-        queries.append(select(c.id).where(c.id_last4 == plan.last4))
-        queries.append(select(c.id).where(c.card_last4 == plan.last4))
+        )
+        if p.isdigit():
+            queries.append(
+                (
+                    by_no,
+                    select(c.id)
+                    .where(c.customer_no >= "C" + p, c.customer_no < "C" + p + "\uffff")
+                    .order_by(c.customer_no),
+                )
+            )
     if plan.card_tail and len(plan.card_tail) >= 12:
         queries.append(
-            select(c.id).where(
-                c.card_last4 == plan.card_tail[-4:], c.card_first6 == plan.card_tail[:6]
+            (
+                Matched.CARD,
+                select(c.id).where(
+                    c.card_last4 == plan.card_tail[-4:], c.card_first6 == plan.card_tail[:6]
+                ),
             )
         )
     if plan.name_prefix:
         n = plan.name_prefix
-        queries.append(select(c.id).where(c.name == n))
-        queries.append(select(c.id).where(c.name > n, c.name < n + "\uffff").order_by(c.name))
+        queries.append((Matched.NAME, select(c.id).where(c.name == n)))
+        queries.append(
+            (
+                Matched.NAME,
+                select(c.id).where(c.name > n, c.name < n + "\uffff").order_by(c.name),
+            )
+        )
     if plan.initials_prefix:
         i = plan.initials_prefix
-        queries.append(select(c.id).where(c.pinyin_initials == i))
+        queries.append((Matched.INITIALS, select(c.id).where(c.pinyin_initials == i)))
         queries.append(
-            select(c.id)
-            .where(c.pinyin_full >= i, c.pinyin_full < i + "\x7f")
-            .order_by(c.pinyin_full)
+            (
+                Matched.PINYIN,
+                select(c.id)
+                .where(c.pinyin_full >= i, c.pinyin_full < i + "\x7f")
+                .order_by(c.pinyin_full),
+            )
         )
         queries.append(
-            select(c.id)
-            .where(c.pinyin_initials > i, c.pinyin_initials < i + "\x7f")
-            .order_by(c.pinyin_initials)
+            (
+                Matched.INITIALS,
+                select(c.id)
+                .where(c.pinyin_initials > i, c.pinyin_initials < i + "\x7f")
+                .order_by(c.pinyin_initials),
+            )
         )
     with store.read() as s:
-        ids: list[str] = []
-        seen: set[str] = set()
-        for q in queries:
+        found: dict[str, Matched] = {}  # in rank order; the first field a customer matched
+        for matched, q in queries:
             for (cid,) in s.execute(q.limit(limit)):
-                if cid not in seen:
-                    seen.add(cid)
-                    ids.append(cid)
-            if len(ids) >= limit:
+                found.setdefault(cid, matched)
+            if len(found) >= limit:
                 break
-        ids = ids[:limit]
+        ids = list(found)[:limit]
         if not ids:
             return []
         rows = {x.id: x for x in s.scalars(select(Customer).where(Customer.id.in_(ids)))}
         notes = _recent_notes(s, ids, RECENT_NOTES) if with_notes else {}
-        return [_customer_view(rows[i], notes.get(i, ())) for i in ids]
+        return [
+            replace(_customer_view(rows[i], notes.get(i, ())), matched=found[i].value) for i in ids
+        ]
 
 
 def customer_detail(store: Store, customer_id: str, *, actor: str, notes: int = 10) -> CustomerView:
@@ -243,7 +314,11 @@ def customer_detail(store: Store, customer_id: str, *, actor: str, notes: int = 
 
 
 def find_one_customer(store: Store, query: str) -> CustomerView:
-    """Exactly one customer for a script's ``--customer QUERY``, or a clear error."""
+    """Exactly one customer for a script's ``--customer QUERY``, or a clear error.
+
+    A whole customer number wins; otherwise the best-ranked kind of match must name one
+    customer (``0000`` finds the one phone that ends 0000, though customer numbers start
+    with 0000 too); several of that kind are listed, with the field each matched."""
     found = lookup_customers(store, query, limit=5, with_notes=False)
     exact = [c for c in found if c.customer_no == query.strip()]
     if exact:
@@ -254,14 +329,19 @@ def find_one_customer(store: Store, query: str) -> CustomerView:
             tr("没有找到匹配的客户，请换用客户号、证件号码或手机号查询"),
             field="customer",
         )
-    if len(found) > 1:
-        shown = "、".join(f"{c.customer_no}({c.name})" for c in found[:5])
+
+    def kind(c: CustomerView) -> str:  # the last four of any field are one kind of match
+        return "last4" if Matched(c.matched).is_last4 else c.matched
+
+    best = [c for c in found if kind(c) == kind(found[0])]
+    if len(best) > 1:
+        shown = "、".join(f"{c.customer_no}({c.name}·{match_label(c.matched)})" for c in best[:5])
         raise LobbyError(
             "customer_ambiguous",
             tr(f"匹配到多位客户：{shown}。请用客户号指定一位"),
             field="customer",
         )
-    return found[0]
+    return best[0]
 
 
 def record_audit(store: Store, *, actor: str, action: str, detail: str) -> None:
@@ -297,10 +377,6 @@ def _next_seq(s: Session, bdate: date, prefix: str) -> int:
     return int(s.execute(stmt).scalar_one())
 
 
-# A window serves only while it is open and a teller is signed in at it (store/admin.py).
-SERVING = (Counter.is_open.is_(True), Counter.staff_no.is_not(None), Counter.retired_at.is_(None))
-
-
 def _open_windows(s: Session, zone: Zone) -> int:
     counters = s.scalars(select(Counter.zones).where(*SERVING))
     return sum(1 for zones in counters if zone.value in zones.split(","))
@@ -312,66 +388,26 @@ def open_window_count(store: Store, zone: Zone) -> int:
         return _open_windows(s, zone)
 
 
-def no_window_warning(store: Store, zone: Zone) -> str:
-    """What to tell the lobby manager when a ticket goes to a zone nobody serves now."""
+def no_window_warning(store: Store, zone: Zone, business_code: str = "") -> str:
+    """What to tell the lobby manager when a ticket goes to a queue nobody serves now
+    (cash work in the VIP area waits for a VIP cash counter)."""
     with store.read() as s:
+        cash = business_code in cash_codes(s)
         if s.scalar(select(Counter.id).where(Counter.retired_at.is_(None)).limit(1)) is None:
             return tr(
                 "本网点还没有设置柜台窗口：请网点负责人添加柜台和员工(设置 → 网点设置，"
                 "或 lobby-app counter add / staff add)"
             )
-        if _open_windows(s, zone) == 0:
-            return tr(f"{zone.label}目前没有开放的窗口(无柜员签到或已暂停)，请安排柜员开窗")
+        lane = lane_of(zone, cash)
+        served = served_lanes(counter_server(c) for c in serving_counters(s))
+        if lane not in served:
+            what = zone.label
+            if lane == VIP_CASH_LANE:
+                what = tr("贵宾现金柜台")
+            elif zone is Zone.VIP:
+                what = tr("贵宾理财室")
+            return tr(f"{what}目前没有开放的窗口(无柜员签到或已暂停)，请安排柜员开窗")
     return ""
-
-
-@dataclass(frozen=True)
-class _WaitingRow:
-    id: str
-    number: str
-    green_channel: bool
-    issued_at: datetime
-    day_seq: int
-    business_code: str
-    vip: bool
-    priority: str | None
-    tier: str | None
-
-
-def _zone_waiting(s: Session, bdate: date, zone: Zone) -> list[_WaitingRow]:
-    """A zone's waiting tickets as plain rows: only the columns the queue order needs."""
-    rows = s.execute(
-        select(
-            Ticket.id,
-            Ticket.number,
-            Ticket.green_channel,
-            Ticket.issued_at,
-            Ticket.day_seq,
-            Ticket.business_code,
-            Ticket.vip,
-            Ticket.priority,
-            Ticket.tier,
-        ).where(
-            Ticket.business_date == bdate, Ticket.zone == zone.value, Ticket.status == "waiting"
-        )
-    )
-    return [_WaitingRow(*r) for r in rows]
-
-
-def _zone_streak(s: Session, bdate: date, zone: Zone) -> int:
-    calls = s.scalars(
-        select(Ticket.green_channel)
-        .where(
-            Ticket.business_date == bdate, Ticket.zone == zone.value, Ticket.called_at.is_not(None)
-        )
-        .order_by(Ticket.called_at.desc())
-        .limit(50)
-    ).all()
-    return green_streak(reversed(calls))
-
-
-def _as_waiting(t: _WaitingRow, zone: Zone) -> Waiting:
-    return Waiting(t.id, t.number, zone, t.green_channel, t.issued_at, t.day_seq)
 
 
 def issue_ticket(
@@ -426,7 +462,11 @@ def issue_ticket(
                 field="vip_reason",
             )
         vip = entitled or req.vip
-        suggestion = suggest_zone(btype, tier=tier, vip_card=card, vip=vip, priority=req.priority)
+        # the VIP area only where its counter for this work is open (core/routing.py)
+        served = served_lanes(counter_server(c) for c in serving_counters(s))
+        suggestion = suggest_zone(
+            btype, tier=tier, vip_card=card, vip=vip, priority=req.priority, served=served
+        )
         zone = req.zone or suggestion.zone
         green = vip or req.priority is not None
         bdate = st.business_date(now)
@@ -460,17 +500,12 @@ def issue_ticket(
         ticket.needs = [TicketNeed(tag=t) for t in needs]
         s.add(ticket)
         s.flush()
-        waiting = _zone_waiting(s, bdate, zone)
-        order = order_queue(
-            [_as_waiting(t, zone) for t in waiting], _zone_streak(s, bdate, zone), st.queue_policy
-        )
-        ahead_ids = [w.ticket_id for w in order[: [w.ticket_id for w in order].index(ticket.id)]]
-        minutes = _service_minutes(s)
-        by_id = {t.id: t for t in waiting}
-        est = estimate_wait_min(
-            [minutes.get(by_id[i].business_code, 5.0) for i in ahead_ids], _open_windows(s, zone)
-        )
-        ticket.ahead_at_issue = len(ahead_ids)
+        # place and wait by the calling rule itself, played forward (store/lanes.py)
+        state = queue_state(s, bdate, now, st.queue_policy)
+        mine = next(w for w in state.waiting if w.ticket_id == ticket.id)
+        ahead = ahead_in_order(state.orders(), mine)
+        est = _wait_minutes(state, mine, ahead)
+        ticket.ahead_at_issue = ahead
         ticket.estimated_wait_min = est
         events = [TicketEvent(ticket_id=ticket.id, at=now, kind="issued", actor=req.actor)]
         if zone is not suggestion.zone:
@@ -516,17 +551,26 @@ def issue_ticket(
             vip=vip,
             priority=req.priority,
             green_channel=green,
-            ahead=len(ahead_ids),
+            ahead=ahead,
             estimated_wait_min=est,
             needs=needs,
+            windows=tuple(lane_places(s).get(mine.lane, ())),
         )
 
 
-def _service_minutes(s: Session) -> dict[str, float]:
-    return {
-        code: v
-        for code, v in s.execute(select(BusinessTypeRow.code, BusinessTypeRow.service_minutes))
-    }
+def _wait_minutes(state: QueueState, ticket: Waiting, ahead: int) -> int:
+    """Minutes until ``ticket`` is called: the forecast of the calling rule; where no open
+    window serves its queue, the work ahead of it as if one window opened now."""
+    called_in = state.forecast().wait(ticket.ticket_id)
+    if called_in is not None:
+        return round_wait(called_in)
+    orders = state.orders()
+    lane = (
+        orders.assigned.get(ticket.assigned_window, [])
+        if ticket.assigned_window is not None
+        else orders.lanes.get(ticket.lane, [])
+    )
+    return estimate_wait_min([state.minutes(t) for t in lane[:ahead]], 1)
 
 
 def _issued_view(s: Session, t: Ticket) -> IssuedTicket:
@@ -608,7 +652,6 @@ def lobby_snapshot(store: Store, *, now: datetime | None = None) -> LobbySnapsho
         names = {
             code: v for code, v in s.execute(select(BusinessTypeRow.code, BusinessTypeRow.name))
         }
-        minutes = _service_minutes(s)
         issued = (
             s.scalar(
                 select(NumberCounter.last_seq).where(
@@ -617,83 +660,75 @@ def lobby_snapshot(store: Store, *, now: datetime | None = None) -> LobbySnapsho
             )
             or 0
         )
-        # Three reads for the whole lobby (not per zone): waiting tickets, recent calls for
-        # the green-channel streaks, open windows. The hub pushes this after every change.
-        by_zone: dict[str, list[_WaitingRow]] = {z.value: [] for z in Zone}
-        for r in s.execute(
-            select(
-                Ticket.zone,
-                Ticket.id,
-                Ticket.number,
-                Ticket.green_channel,
-                Ticket.issued_at,
-                Ticket.day_seq,
-                Ticket.business_code,
-                Ticket.vip,
-                Ticket.priority,
-                Ticket.tier,
-            ).where(Ticket.business_date == bdate, Ticket.status == "waiting")
-        ):
-            by_zone.setdefault(r.zone, []).append(
-                _WaitingRow(
-                    r.id,
-                    r.number,
-                    r.green_channel,
-                    r.issued_at,
-                    r.day_seq,
-                    r.business_code,
-                    r.vip,
-                    r.priority,
-                    r.tier,
+        # One read of the queue for the whole lobby; the order, ``ahead`` and the waits come
+        # from the calling rule itself (store/lanes.py), as the windows will call.
+        state = queue_state(s, bdate, now, st.queue_policy)
+        orders = state.orders()
+        called_in = state.forecast().call_in_min
+        # someone arriving now without a flag, at the end of each queue
+        probes = [
+            Waiting(
+                f"new:{lane}", "", lane_zone(lane), False, now, 1 << 40, cash=lane == VIP_CASH_LANE
+            )
+            for lane in LANES
+        ]
+        new_in = state.forecast(probes).call_in_min
+        flags = {
+            r.id: r
+            for r in s.execute(
+                select(Ticket.id, Ticket.vip, Ticket.priority, Ticket.tier).where(
+                    Ticket.business_date == bdate, Ticket.status == "waiting"
                 )
             )
-        recent_calls: dict[str, list[bool]] = {z.value: [] for z in Zone}
-        for zone_value, green in s.execute(
-            select(Ticket.zone, Ticket.green_channel)
-            .where(Ticket.business_date == bdate, Ticket.called_at.is_not(None))
-            .order_by(Ticket.called_at.desc())
-            .limit(50 * len(Zone))
-        ):
-            calls = recent_calls.setdefault(zone_value, [])
-            if len(calls) < 50:
-                calls.append(green)
-        open_counters = [zs.split(",") for zs in s.scalars(select(Counter.zones).where(*SERVING))]
+        }
+        places: list[tuple[Waiting, str, int]] = []  # ticket, lane, ahead in it
+        for lane, tickets in orders.lanes.items():
+            places.extend((t, lane, i) for i, t in enumerate(tickets))
+        for tickets in orders.assigned.values():
+            places.extend((t, t.lane, i) for i, t in enumerate(tickets))
         zones: list[ZoneQueue] = []
+        never = float("inf")
         for zone in Zone:
-            waiting = by_zone[zone.value]
-            by_id = {t.id: t for t in waiting}
-            order = order_queue(
-                [_as_waiting(t, zone) for t in waiting],
-                green_streak(reversed(recent_calls[zone.value])),
-                st.queue_policy,
+            mine = sorted(
+                (p for p in places if p[0].zone is zone),
+                key=lambda p: (called_in.get(p[0].ticket_id, never), p[2], p[0].seq),
             )
             entries = []
-            for pos, w in enumerate(order):
-                t = by_id[w.ticket_id]
+            for pos, (w, lane, ahead) in enumerate(mine):
+                f = flags[w.ticket_id]
+                wait = called_in.get(w.ticket_id)
                 entries.append(
                     QueueEntry(
-                        ticket_id=t.id,
-                        number=t.number,
+                        ticket_id=w.ticket_id,
+                        number=w.number,
                         zone=zone,
                         position=pos,
-                        business_name=names.get(t.business_code, t.business_code),
-                        green_channel=t.green_channel,
-                        vip=t.vip,
-                        priority=PriorityKind(t.priority) if t.priority else None,
-                        tier=Tier(t.tier) if t.tier else None,
-                        issued_at=t.issued_at,
-                        waited_min=max(0, int((now - t.issued_at).total_seconds() // 60)),
+                        business_name=names.get(w.business_code, w.business_code),
+                        green_channel=w.green_channel,
+                        vip=f.vip,
+                        priority=PriorityKind(f.priority) if f.priority else None,
+                        tier=Tier(f.tier) if f.tier else None,
+                        issued_at=w.issued_at,
+                        waited_min=max(0, int((now - w.issued_at).total_seconds() // 60)),
+                        lane=lane,
+                        ahead=ahead,
+                        estimated_wait_min=None if wait is None else round_wait(wait),
+                        assigned_window=w.assigned_window,
                     )
                 )
-            windows = sum(1 for zs in open_counters if zone.value in zs)
+            windows = sum(1 for c in state.servers if zone in c.zones)
+            zone_lanes = [lane for lane in LANES if lane_zone(lane) is zone]
+            probe = [new_in[f"new:{lane}"] for lane in zone_lanes if f"new:{lane}" in new_in]
+            if probe:
+                estimate = round_wait(min(probe))
+            else:  # nobody serves the zone now: the work waiting, as if one window opened
+                estimate = estimate_wait_min([state.minutes(p[0]) for p in mine], 1)
             zones.append(
                 ZoneQueue(
                     zone=zone,
                     waiting=tuple(entries),
                     longest_wait_min=max((e.waited_min for e in entries), default=0),
-                    estimated_wait_min=estimate_wait_min(
-                        [minutes.get(t.business_code, 5.0) for t in waiting], windows
-                    ),
+                    estimated_wait_min=estimate,
                     open_windows=windows,
                 )
             )
@@ -704,6 +739,7 @@ def lobby_snapshot(store: Store, *, now: datetime | None = None) -> LobbySnapsho
             issued_today=issued,
             branch_name=st.display_name,
             timezone=st.timezone,
+            served_lanes=tuple(sorted(served_lanes(state.servers))),
         )
 
 
@@ -775,6 +811,13 @@ def change_settings(store: Store, changes: dict[str, str], *, actor: str) -> Bra
             raise LobbyError("bad_setting", tr(f"{key} 应为正整数"), field=key)
         if key == "referral_finder_pct" and not (value.isdigit() and int(value) <= 100):
             raise LobbyError("bad_setting", tr(f"{key} 应为 0 到 100 的整数"), field=key)
+        # 003 第十二条 2: special cards within 5 % of the VIP card holders; a branch may be stricter
+        if key == "special_vip_max_pct" and not (value.isdigit() and int(value) <= 5):
+            raise LobbyError(
+                "bad_setting",
+                tr(f"{key} 应为 0 到 5 的整数：特批贵宾卡不得超过贵宾卡客户总数的 5%"),
+                field=key,
+            )
         if key == "print_kind" and value not in ("folder", "printer", "none"):
             raise LobbyError(
                 "bad_setting", tr("print_kind 应为 folder、printer 或 none"), field=key

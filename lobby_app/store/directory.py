@@ -1,18 +1,25 @@
-"""Loading the customer directory into the store: upsert by customer number."""
+"""Loading the customer directory into the store: upsert by customer number.
+
+Special-approval cards (特批) stay within the branch's share of its VIP card holders
+(``special_vip_max_pct``, 003 第十二条 2: 5 %): past it, the file's last special rows are taken
+in as due for downgrade, each flagged on its line."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from lobby_app.core.customer_csv import CustomerRecord, ParseResult
+from lobby_app.core.i18n import tr
 from lobby_app.core.identity import keyed_hash
 from lobby_app.core.search import name_pinyin
-from lobby_app.core.tiers import tier_for
+from lobby_app.core.tiers import VipCard, tier_for, vip_card_for
 from lobby_app.models import AuditEvent, Customer
 from lobby_app.models.base import utcnow
 from lobby_app.store.db import Store
+from lobby_app.store.setup import load_settings
 from lobby_app.store.views import ImportReport
 
 BATCH = 2000
@@ -35,6 +42,9 @@ def _apply(c: Customer, r: CustomerRecord, key: bytes) -> None:
     c.tier = tier_for(r.assets_fen, r.loans_fen).value
     c.vip_card = r.vip_card.value if r.vip_card else None
     c.vip_special = r.vip_special
+    c.vip_approved_by = r.vip_approved_by
+    c.vip_approved_until = r.vip_approved_until
+    c.vip_card_held = r.vip_card_held.value if r.vip_card_held else None
     c.manager = r.manager
     c.prospect = r.prospect
     c.pinyin_full = full
@@ -46,13 +56,17 @@ def import_records(
     store: Store, parsed: ParseResult, *, strict: bool, actor: str, source: str
 ) -> ImportReport:
     """Valid rows go in (new or updated); bad rows are reported. Strict: all or nothing."""
-    report = ImportReport(errors=[e.as_dict() for e in parsed.errors])
+    report = ImportReport(
+        errors=[e.as_dict() for e in parsed.errors],
+        warnings=[w.as_dict() for w in parsed.warnings],
+    )
     report.skipped = len({e.line for e in parsed.errors})
     if strict and parsed.errors:
         report.rejected = True
         report.skipped += len(parsed.records)
         return report
     records: Sequence[CustomerRecord] = parsed.records
+    specials: list[tuple[CustomerRecord, Customer]] = []
     with store.write() as s:
         for start in range(0, len(records), BATCH):
             chunk = records[start : start + BATCH]
@@ -71,7 +85,10 @@ def import_records(
                 else:
                     report.updated += 1
                 _apply(cust, r, store.id_key)
+                if r.vip_special:
+                    specials.append((r, cust))
             s.flush()
+        report.warnings += _keep_specials_within_share(s, specials)
         s.add(
             AuditEvent(
                 actor=actor,
@@ -81,3 +98,41 @@ def import_records(
             )
         )
     return report
+
+
+def _keep_specials_within_share(
+    s: Session, specials: list[tuple[CustomerRecord, Customer]]
+) -> list[dict[str, object]]:
+    """Special cards may be at most ``special_vip_max_pct`` % of the branch's VIP card holders
+    (003 第十二条 2: 特批发卡量控制在已开立贵宾卡客户总数的5%以内). Past that, this file's special
+    rows, last first, are taken in as due for downgrade (served at the level their assets
+    earn); each is flagged on its line."""
+    pct = load_settings(s).special_vip_max_pct
+    holders = s.scalar(select(func.count()).where(Customer.vip_card.is_not(None))) or 0
+    count = s.scalar(select(func.count()).where(Customer.vip_special.is_(True))) or 0
+    flagged: list[dict[str, object]] = []
+    for r, c in reversed(specials):
+        if count * 100 <= pct * holders:
+            break
+        allowed = pct * holders // 100
+        held = VipCard(c.vip_card) if c.vip_card else None
+        earned = vip_card_for(c.avg_assets_3m_fen)
+        c.vip_card_held = c.vip_card
+        c.vip_card = earned.value if earned else None
+        c.vip_special = False
+        count -= 1
+        if earned is None:
+            holders -= 1
+        served = earned.label if earned else tr("非贵宾卡客户")
+        label = held.label if held else ""
+        flagged.append(
+            {
+                "line": r.line,
+                "field": "vip_approved_by",
+                "reason": tr(
+                    f"特批贵宾卡超出网点名额：特批不得超过贵宾卡客户的 {pct}%"
+                    f"(本次导入后最多 {allowed} 张)，本行的{label}特批已按待降级导入，按{served}服务"
+                ),
+            }
+        )
+    return sorted(flagged, key=lambda w: int(str(w["line"])))

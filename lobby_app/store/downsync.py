@@ -48,6 +48,9 @@ CUSTOMER_FIELDS = (
     "tier",
     "vip_card",
     "vip_special",
+    "vip_approved_by",
+    "vip_approved_until",
+    "vip_card_held",
     "manager",
     "prospect",
 )

@@ -13,7 +13,9 @@ Definitions (also in docs/report.md):
 - *idle while customers waited* (per window): between the window's first call and its last
   finish of the day, the time it was open, serving nobody, while a ticket of a zone it serves
   was waiting for its first call.
-- *e-channel diversion*: tickets routed to the self-service zone, at the desk or by transfer.
+- *e-channel diversion*: tickets served in the self-service zone (final zone self-service, not
+  settled as left / not served / no-show), each counted once: issued there at the desk, or
+  transferred there; a ticket kept at (or sent back to) a counter does not count.
 """
 
 from __future__ import annotations
@@ -643,21 +645,41 @@ def _referrals(
     }
 
 
+# final states in which a ticket was not served anywhere
+_NOT_SERVED = ("left", "not_served", "no_show")
+
+
 def _diversion(tickets: list[_T], transfers: Sequence[Any]) -> dict[str, Any]:
+    """E-channel diversion (电子渠道分流, DOMAIN.md "What the branch measures"), one count per
+    ticket: a ticket is diverted when its final zone is self-service and it was not settled
+    as left, not served or no-show. It counts ``at_desk`` when it was issued there and never
+    left that zone, else ``by_transfer`` (it reached self-service by a transfer), so the two
+    add up to ``to_self_service``. A ticket the desk suggested for self-service but issued to
+    a counter, or one transferred back to a counter ("客户不会用机器"), is not diverted; it
+    counts in ``kept_at_counter``."""
     ss = Zone.SELF_SERVICE.value
-    at_desk = sum(1 for t in tickets if t.suggested_zone == ss or t.zone == ss)
-    by_transfer = 0
-    for _tid, detail in transfers:
+    moved_zone: set[str] = set()  # tickets that were, by a transfer, outside self-service
+    sent_to_ss: set[str] = set()
+    for tid, detail in transfers:
         try:
-            if json.loads(detail or "{}").get("to_zone") == ss:
-                by_transfer += 1
+            d = json.loads(detail or "{}")
         except ValueError:
             continue
-    total = at_desk + by_transfer
+        if d.get("to_zone") == ss:
+            sent_to_ss.add(tid)
+        if d.get("from_zone", ss) != ss or d.get("to_zone", ss) != ss:
+            moved_zone.add(tid)
+    diverted = [t for t in tickets if t.zone == ss and t.status not in _NOT_SERVED]
+    by_transfer = sum(1 for t in diverted if t.id in moved_zone)
+    kept = sum(
+        1 for t in tickets if t.zone != ss and (t.suggested_zone == ss or t.id in sent_to_ss)
+    )
+    total = len(diverted)
     return {
         "to_self_service": total,
-        "at_desk": at_desk,
+        "at_desk": total - by_transfer,
         "by_transfer": by_transfer,
+        "kept_at_counter": kept,
         "share_pct": round(100.0 * total / len(tickets), 1) if tickets else None,
     }
 

@@ -36,6 +36,9 @@ DEFAULT_SETTINGS: dict[str, str] = {
     "open_time": "09:00",  # opening hours, branch time
     "close_time": "17:00",
     "desk_idle_lock_min": "10",  # the desk locks after this many idle minutes
+    # special-approval VIP cards (特批) at most this share of the VIP card holders, in percent
+    # (003 第十二条 2: 5 %); the customer import keeps to it
+    "special_vip_max_pct": "5",
 }
 
 
@@ -56,6 +59,7 @@ class BranchSettings:
     open_time: str = "09:00"
     close_time: str = "17:00"
     desk_idle_lock_min: int = 10
+    special_vip_max_pct: int = 5
 
     @property
     def tz(self) -> ZoneInfo:
@@ -103,6 +107,7 @@ def settings_from(values: dict[str, str]) -> BranchSettings:
         open_time=values.get("open_time", "09:00"),
         close_time=values.get("close_time", "17:00"),
         desk_idle_lock_min=int(values.get("desk_idle_lock_min", "10")),
+        special_vip_max_pct=int(values.get("special_vip_max_pct", "5")),
     )
 
 

@@ -6,6 +6,11 @@ and finish, a few customers do not come when called, a few are transferred, tell
 desk refer prospects to the customer managers, who accept, contact and record outcomes; the
 evaluation pads collect ratings; two windows pause for lunch. Every step is the command a
 station would send, given the simulated time, so the day's figures come out of the same rules.
+
+The simulation only ever plays a past day that has no tickets, and only while no window holds
+a live customer: the windows it calls at are the branch's real windows, and a call finishes
+whatever the window had (it once finished today's A003 with yesterday's clock). The windows'
+sign-in and open state is put back as it was when the simulated day is over.
 """
 
 from __future__ import annotations
@@ -16,13 +21,16 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lobby_app.core.business import PriorityKind
 from lobby_app.core.errors import LobbyError
+from lobby_app.core.i18n import tr
 from lobby_app.core.zones import Zone
-from lobby_app.models import Counter, Customer, Ticket
+from lobby_app.models import Counter, CounterEvent, Customer, DayClose, Ticket
+from lobby_app.models.base import utcnow
 from lobby_app.store import commands, referrals, teller
+from lobby_app.store.admin import is_serving
 from lobby_app.store.commands import IssueRequest
 from lobby_app.store.db import Store
 from lobby_app.store.demo import DEMO_WINDOW_STAFF
@@ -63,6 +71,8 @@ PRODUCTS = (
     ("积存金", 10_000, 50_000),
 )
 LUNCH = {3: (time(12, 0), time(13, 0)), 6: (time(12, 30), time(13, 30))}
+# how far back ``pick_day`` looks for a day without tickets
+LOOK_BACK_DAYS = 366
 
 
 @dataclass
@@ -82,10 +92,136 @@ class SimResult:
         return asdict(self)
 
 
+def _days_in_use(store: Store, before: date) -> set[date]:
+    """Days before ``before`` that have tickets or a day close."""
+    with store.read() as s:
+        used = set(s.scalars(select(Ticket.business_date).where(Ticket.business_date < before)))
+        used |= set(
+            s.scalars(select(DayClose.business_date).where(DayClose.business_date < before))
+        )
+    return used
+
+
+def pick_day(store: Store, *, now: datetime | None = None) -> date:
+    """The latest business day before today with no tickets and no day close: the day a
+    simulation plays when none is named."""
+    today = commands.settings(store).business_date(now or utcnow())
+    used = _days_in_use(store, today)
+    for back in range(1, LOOK_BACK_DAYS + 1):
+        day = today - timedelta(days=back)
+        if day not in used:
+            return day
+    raise LobbyError(
+        "no_free_day",
+        tr(
+            f"今天以前 {LOOK_BACK_DAYS} 天里每天都已有票，没有可模拟的空营业日：请用 --date 指定更早的日期"
+        ),
+        field="date",
+    )
+
+
+def check_day(store: Store, day: date, *, now: datetime | None = None) -> None:
+    """Refuse to simulate ``day`` unless it is a past day without tickets, and while no window
+    holds a live customer (a simulated call at that window would finish them)."""
+    today = commands.settings(store).business_date(now or utcnow())
+    if day >= today:
+        raise LobbyError(
+            "simulate_live_day",
+            tr(
+                f"{day} 是{'今天' if day == today else '将来的日子'}，模拟营业日会写进当天实际的"
+                "票和窗口：只能模拟今天以前、还没有票的日子。不写 --date 即自动选最近的空日子"
+            ),
+            field="date",
+        )
+    with store.read() as s:
+        issued = s.scalar(
+            select(func.count()).select_from(Ticket).where(Ticket.business_date == day)
+        )
+        closed = s.scalar(select(DayClose.id).where(DayClose.business_date == day).limit(1))
+        live = s.execute(
+            select(Ticket.window_no, Ticket.number, Ticket.business_date)
+            .where(Ticket.status.in_(("called", "serving")), Ticket.window_no.is_not(None))
+            .order_by(Ticket.window_no)
+        ).all()
+    if issued:
+        raise LobbyError(
+            "simulate_day_has_tickets",
+            tr(
+                f"{day} 已有 {issued} 张票，模拟会与它们混在一起：请换一个没有票的日期(--date)，"
+                "或不写 --date，自动选今天以前最近的空日子"
+            ),
+            field="date",
+        )
+    if closed is not None:
+        raise LobbyError(
+            "simulate_day_closed",
+            tr(f"{day} 已有日终记录，不能再模拟：请换一个日期(--date)，或不写 --date 自动选择"),
+            field="date",
+        )
+    if live:
+        held = "、".join(f"{w} 号窗口 {n}（{d}）" for w, n, d in live)
+        raise LobbyError(
+            "simulate_windows_busy",
+            tr(
+                f"{held} 还在叫号或办理中，模拟在同一批窗口上叫号会把它们办结：请先在窗口"
+                "办结、过号(或日终)后再模拟"
+            ),
+            field="date",
+        )
+
+
 def simulate_day(
-    store: Store, day: date, *, visits: int = 260, seed: int = 1, tz: Any = None
+    store: Store,
+    day: date | None = None,
+    *,
+    visits: int = 260,
+    seed: int = 1,
+    tz: Any = None,
+    now: datetime | None = None,
 ) -> SimResult:
-    """Play ``visits`` arrivals on ``day`` (branch time) through the store's commands."""
+    """Play ``visits`` arrivals on ``day`` (branch time) through the store's commands.
+
+    ``day`` defaults to ``pick_day``; a day that is today or later, has tickets or a day close,
+    or any window holding a live customer is refused (``check_day``). The windows' sign-in and
+    open state is restored afterwards, so the live lobby finds its windows as it left them."""
+    day = day or pick_day(store, now=now)
+    check_day(store, day, now=now)
+    with store.read() as s:
+        as_they_were = {
+            c.window_no: (c.staff_no, c.is_open, c.signed_in_at) for c in s.scalars(select(Counter))
+        }
+    try:
+        return _play(store, day, visits=visits, seed=seed, tz=tz)
+    finally:
+        _restore_windows(store, day, as_they_were, tz)
+
+
+def _restore_windows(
+    store: Store,
+    day: date,
+    as_they_were: dict[int, tuple[str | None, bool, datetime | None]],
+    tz: Any,
+) -> None:
+    """Put each window's teller and open/paused state back; where that changes whether the
+    window serves, record it just after the simulated day, so the open-window timeline the
+    report reads (``CounterEvent``) agrees with the live state."""
+    tz = tz or commands.settings(store).tz
+    after = datetime.combine(day, time(23, 59), tz)
+    with store.write() as s:
+        for c in s.scalars(select(Counter)):
+            if c.window_no not in as_they_were:
+                continue
+            was = is_serving(c)
+            c.staff_no, c.is_open, c.signed_in_at = as_they_were[c.window_no]
+            if is_serving(c) != was:
+                s.add(
+                    CounterEvent(
+                        window_no=c.window_no, is_open=is_serving(c), actor="simulate", at=after
+                    )
+                )
+
+
+def _play(store: Store, day: date, *, visits: int, seed: int, tz: Any) -> SimResult:
     rng = random.Random(seed)
     settings = commands.settings(store)
     tz = tz or settings.tz
@@ -127,7 +263,14 @@ def simulate_day(
         if w in windows:
             push(datetime.combine(day, off, tz), "pause", w)
             push(datetime.combine(day, on, tz), "resume", w)
-    for w in windows:
+    for w, counter in windows.items():
+        if counter.retired_at is None and not is_serving(counter):
+            # the day's teller opens the window (a paused or empty one in the live lobby
+            # is put back by ``_restore_windows``)
+            try:
+                teller.set_window_open(store, w, True, actor=staff_of[w], now=at(8.9))
+            except LobbyError:
+                continue
         push(at(9.0), "try_call", w)
 
     busy: dict[int, str] = {}  # window -> ticket number

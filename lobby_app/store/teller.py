@@ -11,14 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
-from lobby_app.core.queue import Waiting, green_streak, pick_for_window
+from lobby_app.core.queue import pick_for_window
 from lobby_app.core.zones import Zone
 from lobby_app.models import (
     BusinessTypeRow,
@@ -33,6 +33,13 @@ from lobby_app.models.base import utcnow
 from lobby_app.store.admin import is_serving, sign_in
 from lobby_app.store.closed import ensure_open
 from lobby_app.store.db import Store
+from lobby_app.store.lanes import (
+    cash_codes,
+    counter_place,
+    counter_server,
+    lane_streaks,
+    waiting_tickets,
+)
 from lobby_app.store.setup import load_settings
 
 ACTIVE = ("called", "serving")
@@ -41,35 +48,12 @@ ACTIVE = ("called", "serving")
 # expression costs more than running it on SQLite, and "call next" runs all day.
 _BUSINESS_NAME = select(BusinessTypeRow.name).where(BusinessTypeRow.code == bindparam("code"))
 _COUNTER = select(Counter).where(Counter.window_no == bindparam("window"))
+_COUNTER_NAME = select(Counter.name).where(Counter.window_no == bindparam("window"))
 _CURRENT = (
     select(Ticket)
     .where(Ticket.window_no == bindparam("window"), Ticket.status.in_(ACTIVE))
     .order_by(Ticket.called_at.desc())
     .limit(1)
-)
-_STREAK = (
-    select(Ticket.green_channel)
-    .where(
-        Ticket.business_date == bindparam("bdate"),
-        Ticket.window_no == bindparam("window"),
-        Ticket.called_at.is_not(None),
-    )
-    .order_by(Ticket.called_at.desc())
-    .limit(50)
-)
-_WAITING = select(
-    Ticket.id,
-    Ticket.number,
-    Ticket.zone,
-    Ticket.green_channel,
-    Ticket.issued_at,
-    Ticket.day_seq,
-    Ticket.assigned_window,
-).where(
-    Ticket.business_date == bindparam("bdate"),
-    Ticket.status == "waiting",
-    Ticket.zone.in_(bindparam("zones", expanding=True)),
-    or_(Ticket.assigned_window.is_(None), Ticket.assigned_window == bindparam("window")),
 )
 
 
@@ -87,6 +71,7 @@ class WindowTicket:
     vip: bool
     priority: str | None
     recalls: int
+    place: str = ""  # the window as the customer sees it: "3 号窗口", "贵宾理财室"
 
     def as_json(self) -> dict[str, object]:
         return asdict(self)
@@ -94,6 +79,7 @@ class WindowTicket:
 
 def _ticket_view(s: Session, t: Ticket, window: int) -> WindowTicket:
     name = s.scalar(_BUSINESS_NAME, {"code": t.business_code})
+    counter_name = s.scalar(_COUNTER_NAME, {"window": window}) or ""
     return WindowTicket(
         t.id,
         t.number,
@@ -105,6 +91,7 @@ def _ticket_view(s: Session, t: Ticket, window: int) -> WindowTicket:
         t.vip,
         t.priority,
         t.recalls,
+        counter_place(window, counter_name),
     )
 
 
@@ -184,11 +171,6 @@ def _once(
         return result
 
 
-def _window_streak(s: Session, window: int, bdate: date) -> int:
-    calls = s.scalars(_STREAK, {"bdate": bdate, "window": window}).all()
-    return green_streak(reversed(calls))
-
-
 def call_next(
     store: Store,
     window: int,
@@ -210,26 +192,13 @@ def call_next(
             previous.started_at = previous.started_at or previous.called_at
             previous.finished_at = now
             _event(s, previous, "finished", now, actor, window=window)
-        zones = [Zone(z) for z in counter.zones.split(",") if z]
-        rows = s.execute(
-            _WAITING, {"bdate": bdate, "zones": [z.value for z in zones], "window": window}
-        ).all()
-        waiting = [
-            Waiting(r.id, r.number, Zone(r.zone), r.green_channel, r.issued_at, r.day_seq)
-            for r in rows
-        ]
-        # a customer transferred to this very window goes first
-        mine = [w for w, r in zip(waiting, rows, strict=True) if r.assigned_window == window]
-        pick = (
-            min(mine, key=lambda w: (w.issued_at, w.seq))
-            if mine
-            else pick_for_window(
-                waiting,
-                zones,
-                _window_streak(s, window, bdate),
-                st.queue_policy,
-                vip_window=counter.vip_window,
-            )
+        # the same rule the listing, ``ahead`` and the estimate use (store/lanes.py)
+        cash = cash_codes(s)
+        pick = pick_for_window(
+            waiting_tickets(s, bdate, cash),
+            counter_server(counter),
+            lane_streaks(s, bdate, cash),
+            st.queue_policy,
         )
         if pick is None:
             raise LobbyError("queue_empty", tr(f"{window} 号窗口服务的区域没有等候的客户"))
@@ -443,6 +412,12 @@ def set_window_open(
         return is_open
 
 
+# How long after a service ends its customer can still rate it on the window's evaluation pad
+# (服务评价器, DOMAIN.md "Zones"): the pad asks as the customer leaves; later presses are
+# someone else's or nobody's.
+RATING_WINDOW = timedelta(minutes=5)
+
+
 def rate(
     store: Store,
     window: int,
@@ -451,27 +426,50 @@ def rate(
     request_id: str | None = None,
     now: datetime | None = None,
 ) -> WindowTicket:
-    """The evaluation pad's rating (1 poor .. 5 very satisfied) for the customer at the window,
-    or the one it finished last."""
+    """The evaluation pad's rating (1 poor .. 5 very satisfied) of the service that just ended
+    at the window: the window's last finished ticket, finished within ``RATING_WINDOW``, and
+    not rated yet. Never the customer being called or served now (the teller may have pressed
+    call next, which finishes the previous customer, before the pad was pressed). A press that
+    cannot be tied to such a ticket is refused, and nothing is recorded."""
     if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
         raise LobbyError("bad_rating", tr("评价应为 1 到 5 的整数"), field="score")
     now = now or utcnow()
 
     def act(s: Session) -> WindowTicket:
         _counter(s, window, must_be_open=False)
-        bdate = load_settings(s).business_date(now)
-        t = _current(s, window) or s.scalar(
+        st = load_settings(s)
+        since = now - RATING_WINDOW
+        t = s.scalar(
             select(Ticket)
             .where(
-                Ticket.business_date == bdate,
+                Ticket.business_date.in_({st.business_date(since), st.business_date(now)}),
                 Ticket.window_no == window,
                 Ticket.status == "done",
+                Ticket.finished_at >= since,
+                Ticket.finished_at <= now,
             )
             .order_by(Ticket.finished_at.desc())
             .limit(1)
         )
+        limit = int(RATING_WINDOW.total_seconds() // 60)
         if t is None:
-            raise LobbyError("no_customer", tr(f"{window} 号窗口今天还没有办理过客户，无法评价"))
+            raise LobbyError(
+                "no_customer",
+                tr(
+                    f"{window} 号窗口最近 {limit} 分钟没有办结的客户，这次评价对应不到客户，"
+                    "未记录：请在客户办结(完成)后再请客户评价"
+                ),
+                field="window",
+            )
+        if t.rating is not None:
+            raise LobbyError(
+                "already_rated",
+                tr(
+                    f"{window} 号窗口刚办结的 {t.number} 已评价过({t.rating} 分)，"
+                    "一位客户只记一次评价；这次未记录"
+                ),
+                field="window",
+            )
         t.rating = score
         _event(s, t, "rated", now, "", window=window, score=score)
         return _ticket_view(s, t, window)

@@ -66,6 +66,8 @@ class CustomerView:
     prospect: bool
     manager: str
     recent_notes: tuple[VisitNote, ...] = ()
+    matched: str = ""  # which field the search matched (a core.search.Matched value)
+    card_note: str = ""  # 特批 (approver, end date) or 待降级 (core.tiers.card_note)
 
     @property
     def vip_entitled(self) -> bool:
@@ -87,6 +89,8 @@ class CustomerView:
             "prospect": self.prospect,
             "manager": self.manager,
             "recent_notes": [n.as_json() for n in self.recent_notes],
+            "matched": self.matched,
+            "card_note": self.card_note,
         }
 
     @classmethod
@@ -106,6 +110,8 @@ class CustomerView:
             prospect=d["prospect"],
             manager=d["manager"],
             recent_notes=tuple(VisitNote.from_json(n) for n in d["recent_notes"]),
+            matched=str(d.get("matched") or ""),  # absent from a hub of an older version
+            card_note=str(d.get("card_note") or ""),
         )
 
 
@@ -130,6 +136,8 @@ class IssuedTicket:
     ahead: int
     estimated_wait_min: int
     needs: tuple[str, ...]
+    # the windows open now for this ticket's queue, as the customer sees them ("贵宾理财室")
+    windows: tuple[str, ...] = ()
 
     @property
     def zone_overridden(self) -> bool:
@@ -157,6 +165,7 @@ class IssuedTicket:
             "ahead": self.ahead,
             "estimated_wait_min": self.estimated_wait_min,
             "needs": list(self.needs),
+            "windows": list(self.windows),
         }
 
     @classmethod
@@ -181,6 +190,7 @@ class IssuedTicket:
             ahead=d["ahead"],
             estimated_wait_min=d["estimated_wait_min"],
             needs=tuple(d["needs"]),
+            windows=tuple(d.get("windows", ())),
         )
 
 
@@ -197,6 +207,10 @@ class QueueEntry:
     tier: Tier | None
     issued_at: datetime
     waited_min: int
+    lane: str = ""  # the queue it waits in (core/queue.py): a zone, or the VIP cash lane
+    ahead: int = 0  # tickets of its lane called before it
+    estimated_wait_min: int | None = None  # None: no open window serves its lane
+    assigned_window: int | None = None  # transferred to this window
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -211,6 +225,10 @@ class QueueEntry:
             "tier": self.tier.value if self.tier else None,
             "issued_at": self.issued_at.isoformat(),
             "waited_min": self.waited_min,
+            "lane": self.lane,
+            "ahead": self.ahead,
+            "estimated_wait_min": self.estimated_wait_min,
+            "assigned_window": self.assigned_window,
         }
 
     @classmethod
@@ -227,6 +245,10 @@ class QueueEntry:
             tier=Tier(d["tier"]) if d["tier"] else None,
             issued_at=datetime.fromisoformat(d["issued_at"]),
             waited_min=d["waited_min"],
+            lane=d.get("lane", ""),
+            ahead=d.get("ahead", 0),
+            estimated_wait_min=d.get("estimated_wait_min"),
+            assigned_window=d.get("assigned_window"),
         )
 
 
@@ -267,6 +289,8 @@ class LobbySnapshot:
     issued_today: int
     branch_name: str = ""
     timezone: str = ""
+    # lanes an open window with a teller serves now, for the desk's zone suggestion
+    served_lanes: tuple[str, ...] = ()
 
     def zone(self, zone: Zone) -> ZoneQueue:
         return next(z for z in self.zones if z.zone is zone)
@@ -280,6 +304,7 @@ class LobbySnapshot:
             "issued_today": self.issued_today,
             "branch_name": self.branch_name,
             "timezone": self.timezone,
+            "served_lanes": list(self.served_lanes),
         }
 
     @classmethod
@@ -291,6 +316,7 @@ class LobbySnapshot:
             issued_today=d["issued_today"],
             branch_name=d["branch_name"],
             timezone=d["timezone"],
+            served_lanes=tuple(d.get("served_lanes", ())),
         )
 
 
@@ -301,6 +327,8 @@ class ImportReport:
     skipped: int = 0
     rejected: bool = False
     errors: list[dict[str, object]] = field(default_factory=list)
+    # rows taken in but flagged (a VIP card due for downgrade, 特批 over the branch's share)
+    warnings: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def imported(self) -> int:
@@ -314,4 +342,5 @@ class ImportReport:
             "skipped": self.skipped,
             "rejected": self.rejected,
             "errors": self.errors,
+            "warnings": self.warnings,
         }

@@ -26,6 +26,7 @@ from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
 from lobby_app.desk_backend import LocalDesk
 from lobby_app.hub.thread import HubThread
+from lobby_app.printing.dispatch import PrintTarget
 from lobby_app.store.admin import Person
 from lobby_app.store.db import Store
 from lobby_app.ui.desk import DeskWindow
@@ -324,9 +325,11 @@ def run_station(
     window: int | None = None,
     full_screen: bool = True,
     data_dir: Path | None = None,
+    print_target: PrintTarget | None = None,
 ) -> int:
     """A teller window, a customer manager's inbox, the calling display or a second lobby
-    desk, on a hub elsewhere."""
+    desk, on a hub elsewhere. ``print_target``: this PC's own printer (from its
+    configuration), where a teller's referral slips print; None: the lobby desk prints them."""
     from lobby_app.ui.hublink import HubLink
 
     app = qt_app()
@@ -366,7 +369,7 @@ def run_station(
         from lobby_app.ui.teller import TellerWindow
 
         assert window is not None
-        widget = TellerWindow(link, window)
+        widget = TellerWindow(link, window, slip_target=print_target)
         widget.resize(480, 640)
     elif kind == "manager":
         from lobby_app.ui.manager import ManagerWindow

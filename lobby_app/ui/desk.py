@@ -4,6 +4,11 @@ Keyboard first: the search box has focus; Enter picks the highlighted customer (
 walk-in when nothing was typed), digits 1-9 pick a business, Enter issues the ticket.
 F3 registers a walk-in who agrees as a new customer.
 
+The customer at the desk is the highlighted search result, by keyboard or mouse alike: the
+header "客户：…" says who it is, and the ticket carries exactly that customer (or none,
+when the header says 散客 or 未选择). A query that found nobody is said (未找到), never
+quietly turned into a walk-in.
+
 Someone signs in before the desk works, and everything it does is recorded as that person.
 After the branch's idle time without a key or mouse the desk locks behind a sign-in panel:
 the same person unlocks it, or another desk person signs in (a shift change, audited).
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import weakref
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -54,6 +60,7 @@ from lobby_app.core.business import NEED_TAGS, BusinessType, PriorityKind
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
 from lobby_app.core.routing import suggest_zone
+from lobby_app.core.search import match_label
 from lobby_app.core.staffing import role_label
 from lobby_app.core.zones import Zone
 from lobby_app.desk_backend import DeskBackend, LocalDesk, RemoteDesk
@@ -91,9 +98,13 @@ BANNER_STYLE = (
 )
 NO_COUNTERS = tr("本网点还没有设置柜台窗口：请网点负责人在 设置 → 网点设置 中添加柜台和员工")
 NO_OPEN_WINDOW = tr("无开放窗口")
-# Result columns hidden first when the table is narrow: 潜在, 客户经理, 贵宾卡, 证件号 (the
-# customer's card below the table shows them all).
-OPTIONAL_RESULT_COLUMNS = (6, 7, 5, 2)
+IDENTIFY_HINT = tr(
+    "请输入查询条件识别客户；无客户信息的按 F2（或在空的查询框按 Enter）作为散客办理。"
+)
+# Result columns hidden first when the table is narrow: 潜在, 客户经理, 贵宾卡, 证件号, 层级
+# (the customer's card below the table and the header show them all). 匹配 stays: it says
+# why each row was found.
+OPTIONAL_RESULT_COLUMNS = (7, 8, 6, 3, 5)
 TAG_COLUMNS = 5  # need tags per row: 13 tags in three rows
 INPUT_EVENTS = frozenset(
     {
@@ -380,12 +391,11 @@ class DeskWindow(QMainWindow):
         )
 
     def _use_registered(self, reg: Registered, c: CustomerView) -> None:
+        self._cancel_search()
         self.search.setText(reg.customer_no)
         self.customer_model.set_rows([c])
         self.results.selectRow(0)
-        self.customer = c
-        self.walk_in = False
-        self._show_customer(c)
+        self._set_customer(c)
         self._after_identify()
         self._say(
             tr(f"已登记为潜在客户 客户号 {reg.customer_no}（{reg.name}，{reg.phone_masked}）")
@@ -536,8 +546,12 @@ class DeskWindow(QMainWindow):
         self.results.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.customer_model.modelReset.connect(self._fit_result_columns)
         self.results.installEventFilter(self)
-        self.results.doubleClicked.connect(lambda idx: self.pick_customer(idx.row()))
-        self.results.selectionModel().currentRowChanged.connect(self._preview)
+        # Enter in the list, or a double click: pick (a single click already selects)
+        self.results.activated.connect(lambda idx: self.pick_customer(idx.row()))
+        self.results.clicked.connect(lambda idx: self._select_row(idx.row()))
+        self.results.selectionModel().currentRowChanged.connect(
+            lambda cur, _prev: self._select_row(cur.row())
+        )
         lay.addWidget(self.results, 3)
         row = QHBoxLayout()
         self.walk_in_button = QPushButton(tr("散客(无客户信息)  F2"))
@@ -545,9 +559,7 @@ class DeskWindow(QMainWindow):
         row.addWidget(self.walk_in_button)
         row.addStretch()
         lay.addLayout(row)
-        self.detail = QLabel(
-            tr("请输入查询条件识别客户；无记录的客户按 Enter 或 F2 作为散客办理。")
-        )
+        self.detail = QLabel(IDENTIFY_HINT)
         self.detail.setWordWrap(True)
         self.detail.setTextFormat(Qt.TextFormat.RichText)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -803,7 +815,7 @@ class DeskWindow(QMainWindow):
         if not text:
             self.choose_walk_in()
             return
-        if self._search_timer.isActive() or self._shown_seq != self._search_seq:
+        if self._search_pending():
             self._pick_when_found = True  # results are on their way: pick when they land
             if self._search_timer.isActive():
                 self._search_timer.stop()
@@ -813,9 +825,20 @@ class DeskWindow(QMainWindow):
             row = max(0, self.results.currentIndex().row())
             self.pick_customer(row)
         else:
-            self.choose_walk_in()
+            self._say_not_found(text)
 
     # ------------------------------------------------------------ identify
+
+    def _search_pending(self) -> bool:
+        """Typed, and the results for it have not landed: the customer may still change."""
+        return self._search_timer.isActive() or self._shown_seq != self._search_seq
+
+    def _cancel_search(self) -> None:
+        """Forget a search in flight: its answer must not replace who is at the desk."""
+        self._search_timer.stop()
+        self._search_seq += 1
+        self._shown_seq = self._search_seq
+        self._pick_when_found = False
 
     def _on_search_edited(self, _text: str) -> None:
         self._search_timer.start()
@@ -834,30 +857,43 @@ class DeskWindow(QMainWindow):
         )
 
     def _show_results(self, seq: int, rows: list[CustomerView]) -> None:
+        """A new search's results: the first is highlighted, and so is the customer at the
+        desk; nothing found leaves nobody (and says 未找到)."""
         if seq != self._search_seq:
             return  # an older query answered late: a newer one is on its way
         self._shown_seq = seq
-        self.customer_model.set_rows(rows)
+        self.customer_model.set_rows(rows)  # a model reset: no current row, no signal
+        text = self.search.text().strip()
         if rows:
             self.results.selectRow(0)
+            self._set_customer(rows[0])
+        else:
+            self._set_customer(None)
+            if text:
+                self._say_not_found(text, focus=False)
+            else:
+                self.detail.setText(IDENTIFY_HINT)
         if self._pick_when_found:
             self._pick_when_found = False
             if rows:
-                self.pick_customer(
-                    0
-                    if self.results.currentIndex().row() < 0
-                    else self.results.currentIndex().row()
-                )
+                self.pick_customer(max(0, self.results.currentIndex().row()))
             else:
-                self.choose_walk_in()
+                self._say_not_found(text)
+
+    def _select_row(self, row: int) -> None:
+        """A highlighted result (arrow keys, a click) is the customer at the desk."""
+        c = self.customer_model.customer(row)
+        if c is not None:
+            self._set_customer(c)
 
     def pick_customer(self, row: int) -> None:
+        """Enter or a double click: this customer, their full notes, and on to the form."""
         c = self.customer_model.customer(row)
         if c is None:
             return
-        self.customer = c
-        self.walk_in = False
-        self._show_customer(c)
+        if self.results.currentIndex().row() != row:
+            self.results.selectRow(row)
+        self._set_customer(c)
         self.worker.submit(
             lambda: self.backend.customer(c.id, actor=self.actor),
             self._show_customer,
@@ -866,49 +902,79 @@ class DeskWindow(QMainWindow):
         self._after_identify()
 
     def choose_walk_in(self) -> None:
-        self.customer = None
-        self.walk_in = True
-        self.who.setText(tr("客户：散客"))
+        """散客 (F2, or Enter in an empty search box): no customer, and no result left
+        highlighted that could be mistaken for one."""
+        self._cancel_search()
+        self.search.clear()
+        self.customer_model.set_rows([])
+        self._set_customer(None, walk_in=True)
         self.detail.setText(tr("<b>散客</b>：无客户信息。如客户愿意，可在备注中记录需求。"))
         self._after_identify()
 
-    def _after_identify(self) -> None:
-        c = self.customer
-        entitled = bool(c and c.vip_entitled)
-        self.vip_check.setChecked(entitled)
-        self.vip_check.setText(tr("贵宾(绿色通道) · 自动") if entitled else tr("贵宾(绿色通道)"))
+    def _set_customer(self, c: CustomerView | None, *, walk_in: bool = False) -> None:
+        """The one place that changes who is at the desk; the header and the VIP flag
+        follow, so what the header shows is what ``request()`` puts on the ticket."""
+        same = c is not None and self.customer is not None and c.id == self.customer.id
+        self.customer = c
+        self.walk_in = walk_in and c is None
+        self._show_who()
+        if c is not None:
+            self._render_detail(c)
+        if not same:  # a manual VIP flag stays while the same customer stays
+            entitled = bool(c and c.vip_entitled)
+            self.vip_check.setChecked(entitled)
+            self.vip_check.setText(
+                tr("贵宾(绿色通道) · 自动") if entitled else tr("贵宾(绿色通道)")
+            )
         self._update_zone()
+
+    def _show_who(self) -> None:
+        c = self.customer
+        if c is not None:
+            self.who.setText(tr(f"客户：{c.salutation}  {c.customer_no}  {c.tier.label}"))
+        else:
+            self.who.setText(tr("客户：散客") if self.walk_in else tr("客户：未选择"))
+
+    def _say_not_found(self, text: str, *, focus: bool = True, at_issue: bool = False) -> None:
+        """Nobody matched: say so beside the search (and beside 取号 when that was pressed);
+        never make a walk-in of it. The typed text is selected, to type again."""
+        self.detail.setText(f"<span style='{ERROR_STYLE}'>{_html(not_found_text(text))}</span>")
+        if at_issue:
+            self.error_label.setStyleSheet(ERROR_STYLE)
+            self.error_label.setText(not_found_text(text))
+        if focus:
+            self.search.setFocus()
+            self.search.selectAll()
+
+    def _after_identify(self) -> None:
         self.error_label.clear()
         if self.business_model.rowCount() and not self.business_list.currentIndex().isValid():
             self.business_list.setCurrentIndex(self.business_model.index(0))
         self.business_list.setFocus()
 
-    def _preview(self, current: object, _previous: object = None) -> None:
-        """Highlighting a result shows its card and recent notes before it is picked."""
-        row = getattr(current, "row", lambda: -1)()
-        c = self.customer_model.customer(row)
-        if c is not None and self.customer is None:
-            self._render_detail(c)
-
     def _show_customer(self, c: CustomerView) -> None:
+        """The full record of the customer picked (more notes), if they are still the one."""
         if self.customer is None or c.id != self.customer.id:
             return
-        self.customer = c
-        self.who.setText(tr(f"客户：{c.salutation}  {c.customer_no}  {c.tier.label}"))
-        self._render_detail(c)
+        self._set_customer(replace(c, matched=c.matched or self.customer.matched))
 
     def _render_detail(self, c: CustomerView) -> None:
-        card = (
-            c.vip_card.label + (tr("(特批)") if c.vip_special else "") if c.vip_card else tr("无")
-        )
-        self.who.setText(tr(f"客户：{c.salutation}  {c.customer_no}  {c.tier.label}"))
+        card = c.vip_card.label if c.vip_card else tr("无")
+        if c.card_note:  # 特批 with its approval, or 待降级 (003 第十二条, 第十四条)
+            colour = "#b71c1c" if c.card_note.startswith(tr("待降级")) else "#1565c0"
+            card += f"　<span style='color:{colour}'>{c.card_note}</span>"
+        elif c.vip_special:
+            card += tr("(特批)")
+        found_by = match_label(c.matched)
         lines = [
-            f"<b style='font-size:14pt'>{c.salutation}</b>　{c.customer_no}",
+            f"<b style='font-size:14pt'>{c.salutation}</b>　{c.customer_no}"
+            + (f"　<span style='color:#555'>{tr(f'按{found_by}找到')}</span>" if found_by else ""),
             tr(
                 f"层级：<b>{c.tier.label}</b>　贵宾卡：{card}"
                 f"{'　<b style=color:#1565c0>潜在客户</b>' if c.prospect else ''}"
             ),
             tr(f"证件：{c.masked_id or '—'}　手机：{c.masked_phone or '—'}"),
+            tr(f"卡号：{c.masked_card or '—'}"),
             tr(f"客户经理：{c.manager or '未分配'}"),
         ]
         if c.recent_notes:
@@ -919,15 +985,11 @@ class DeskWindow(QMainWindow):
         self.detail.setText("<br>".join(lines))
 
     def reset_customer(self) -> None:
-        self.customer = None
-        self.walk_in = False
+        self._cancel_search()
         self.search.clear()
         self.customer_model.set_rows([])
-        self.who.setText(tr("客户：未选择"))
-        self.detail.setText(tr("请输入查询条件识别客户；无记录的客户按 Enter 或 F2 作为散客办理。"))
-        self.vip_check.setChecked(False)
-        self.vip_check.setText(tr("贵宾(绿色通道)"))
-        self._update_zone()
+        self._set_customer(None)
+        self.detail.setText(IDENTIFY_HINT)
         self.search.setFocus()
 
     # ------------------------------------------------------------ form
@@ -967,6 +1029,8 @@ class DeskWindow(QMainWindow):
             vip_card=c.vip_card if c else None,
             vip=self.vip_check.isChecked(),
             priority=prio,
+            # the same open windows the store routes by (issue 15: live view = real ticket)
+            served=set(self.lobby_snapshot.served_lanes) if self.lobby_snapshot else None,
         )
         target = override or s.zone
         warn = (
@@ -1015,6 +1079,17 @@ class DeskWindow(QMainWindow):
         if self.current_business() is None:
             self._show_error(LobbyError("no_business", tr("请先选择业务"), field="business"))
             return
+        # The ticket carries who the header names; while a search may still change that,
+        # or when what was typed found nobody, nothing is issued (issue 15.8 / 15.12).
+        if self._search_pending():
+            self._show_error(
+                LobbyError("search_pending", tr("正在查询客户：请看清“客户：”一栏后再取号"))
+            )
+            return
+        typed = self.search.text().strip()
+        if self.customer is None and typed:
+            self._say_not_found(typed, at_issue=True)
+            return
         req = self.request()
         self._issuing = True
         self.issue_button.setEnabled(False)
@@ -1038,17 +1113,18 @@ class DeskWindow(QMainWindow):
             flags = tr("【贵宾 · 绿色通道】<br>")
         elif issued.priority:
             flags = tr(f"【优先 · {issued.priority.label} · 绿色通道】<br>")
+        wait = tr(f"，预计等候约 <b>{issued.estimated_wait_min}</b> 分钟")
         ahead = (
-            tr("前面没有人等候")
+            tr("前面没有人等候") + (wait if issued.estimated_wait_min > 0 else "")
             if issued.ahead == 0
-            else tr(
-                f"前面 <b>{issued.ahead}</b> 人，预计等候约 <b>{issued.estimated_wait_min}</b> 分钟"
-            )
+            else tr(f"前面 <b>{issued.ahead}</b> 人") + wait
         )
+        # the windows open for this ticket's queue, as the ticket names them (issue 15)
+        where = tr(f"办理窗口：{'、'.join(issued.windows)}") if issued.windows else ""
         warn = ""
         if self.counters == []:
             warn = f"<br><span style='color:#b00020'>{tr('本网点还没有设置柜台窗口')}</span>"
-        elif self._zone_closed(issued.zone):
+        elif not issued.windows:
             warn = (
                 f"<br><span style='color:#b00020'>"
                 f"{tr(f'注意：{issued.zone.short_label}目前{NO_OPEN_WINDOW}，请安排开窗或告知客户')}"
@@ -1056,7 +1132,7 @@ class DeskWindow(QMainWindow):
             )
         self.result_text.setText(
             f"{flags}<b>{issued.zone.label}</b>　{issued.business_name}<br>"
-            f"{issued.zone.wait_area}<br>{ahead}{warn}"
+            f"{issued.zone.wait_area}<br>{where + '<br>' if where else ''}{ahead}{warn}"
         )
         self._show_print(outcome)
         self._reset_form()
@@ -1273,10 +1349,17 @@ class DeskWindow(QMainWindow):
             self.refresh_sync_status()
         elif name == "referral":
             ref = msg.get("data", {})
-            # The desk that is the hub prints the slips of the tellers' referrals; a second
-            # desk elsewhere prints only its own.
+            # The desk that is the hub prints the slips of the tellers' referrals, unless
+            # the teller's own PC prints it (``slip_here``); a second desk elsewhere prints
+            # only its own.
             mine = ref.get("referrer") == self.actor
-            if ref.get("status") == "new" and not mine and not self.backend.remote:
+            printed_there = bool(ref.get("slip_here"))
+            if (
+                ref.get("status") == "new"
+                and not mine
+                and not printed_there
+                and not self.backend.remote
+            ):
                 self._print_arrived_slip(ref)
             else:
                 self.refresh_lobby()
@@ -1440,6 +1523,10 @@ def _warm_up_printing() -> None:
     from lobby_app.printing.ticket import render_ticket_pdf  # noqa: F401
 
     cjk_font()
+
+
+def not_found_text(query: str) -> str:
+    return tr(f"未找到“{query}”：请核对后重新输入。无客户信息按 F2 作为散客；客户同意登记按 F3。")
 
 
 def _html(text: str) -> str:

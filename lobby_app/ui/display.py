@@ -38,15 +38,20 @@ def _chime_file() -> Path | None:
     return path if path.exists() else None
 
 
-def call_text(number: str, window: int) -> str:
-    return tr(f"请 {number} 号 到 {window} 号窗口")
+def place_text(window: int, place: str = "") -> str:
+    """Where the customer goes: the counter's own name ("贵宾理财室一") or "3 号窗口"."""
+    return place or tr(f"{window} 号窗口")
 
 
-def spoken(number: str, window: int) -> str:
+def call_text(number: str, window: int, place: str = "") -> str:
+    return tr(f"请 {number} 号 到 {place_text(window, place)}")
+
+
+def spoken(number: str, window: int, place: str = "") -> str:
     """Letters read one by one and digits as digits: "请 A 零 一 二 号到 3 号窗口"."""
     digits = "零一二三四五六七八九"
     said = " ".join(digits[int(c)] if c.isdigit() else c for c in number)
-    return tr(f"请 {said} 号，到 {window} 号窗口")
+    return tr(f"请 {said} 号，到 {place_text(window, place)}")
 
 
 class Announcer(QObject):
@@ -70,7 +75,7 @@ class Announcer(QObject):
     def for_this_pc(cls, parent: QObject | None = None) -> Announcer:
         return cls(_find_voice(parent), _find_chime(parent), parent)
 
-    def announce(self, number: str, window: int) -> None:
+    def announce(self, number: str, window: int, place: str = "") -> None:
         if self.chime is not None:
             try:
                 self.chime()
@@ -79,7 +84,7 @@ class Announcer(QObject):
         if self.speech is None:
             self.announced.emit("")
             return
-        sentence = spoken(number, window)
+        sentence = spoken(number, window, place)
         self.speech.say(sentence)
         self.announced.emit(sentence)
 
@@ -132,7 +137,7 @@ class DisplayWindow(QWidget):
         self.link = link
         link.setParent(self)  # the window owns its link: both go together
         self.announcer = announcer or Announcer()
-        self.calls: deque[tuple[str, int]] = deque(maxlen=RECENT)
+        self.calls: deque[tuple[str, int, str]] = deque(maxlen=RECENT)
         self._tz: ZoneInfo | None = None  # the branch's time zone, from the hub
         self.setWindowTitle(tr("叫号显示屏"))
         self.setStyleSheet("background: #0b2545; color: white;")
@@ -240,18 +245,18 @@ class DisplayWindow(QWidget):
     def _on_event(self, name: str, msg: dict[str, Any]) -> None:
         data = msg.get("data", {})
         if name == "called":
-            self.show_call(str(data["number"]), int(data["window"]))
+            self.show_call(str(data["number"]), int(data["window"]), str(data.get("place") or ""))
         elif name == "lobby":
             self._show_lobby(data)
 
-    def show_call(self, number: str, window: int) -> None:
-        self.calls.appendleft((number, window))
-        self.latest.setText(call_text(number, window))
+    def show_call(self, number: str, window: int, place: str = "") -> None:
+        self.calls.appendleft((number, window, place))
+        self.latest.setText(call_text(number, window, place))
         self._fit_latest()
         earlier = list(self.calls)[1:]
         for lab, call in zip(self.recent_labels, earlier + [None] * RECENT, strict=False):
-            lab.setText(tr(f"{call[0]} 号 → {call[1]} 号窗口") if call else "")
-        self.announcer.announce(number, window)
+            lab.setText(tr(f"{call[0]} 号 → {place_text(call[1], call[2])}") if call else "")
+        self.announcer.announce(number, window, place)
 
     def _show_lobby(self, lobby: dict[str, Any]) -> None:
         if lobby.get("branch_name"):

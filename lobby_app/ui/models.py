@@ -16,6 +16,7 @@ from PySide6.QtGui import QBrush, QColor
 
 from lobby_app.core.business import BusinessType
 from lobby_app.core.i18n import tr
+from lobby_app.core.search import match_label
 from lobby_app.store.views import CustomerView, QueueEntry
 
 Index = QModelIndex | QPersistentModelIndex
@@ -57,6 +58,7 @@ class CustomerModel(_RowsTableModel[CustomerView]):
     HEADERS = (
         tr("客户号"),
         tr("姓名"),
+        tr("匹配"),  # which field the search matched: 手机尾号, 客户号, 姓名…
         tr("证件号"),
         tr("手机号"),
         tr("层级"),
@@ -80,6 +82,7 @@ class CustomerModel(_RowsTableModel[CustomerView]):
             return (
                 c.customer_no,
                 c.name,
+                match_label(c.matched),
                 c.masked_id,
                 c.masked_phone,
                 c.tier.label,

@@ -5,6 +5,10 @@ window closes for customers; closing this window signs out too). When a ticket i
 called the pop-up (who is coming) opens inside the window and the window asks for
 attention; it shows the salutation, tier, flags, notes, recent visits and one marketing
 sentence, masked, never a full ID or phone number.
+
+A referral's slip (转介单) prints on this PC when it has a printer of its own set up (its
+configuration's [printer]); otherwise the lobby desk prints it and the customer collects it
+there.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from __future__ import annotations
 import html
 import logging
 import threading
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
@@ -39,6 +44,11 @@ from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
 from lobby_app.core.zones import Zone
 from lobby_app.ui.hublink import HubLink
+from lobby_app.ui.worker import Worker
+
+if TYPE_CHECKING:
+    from lobby_app.lobby import PrintOutcome
+    from lobby_app.printing.dispatch import PrintTarget
 
 log = logging.getLogger(__name__)
 ERROR_STYLE = "color: #b00020; font-weight: bold;"
@@ -50,12 +60,19 @@ class TellerWindow(QWidget):
     """One window's teller station; all work goes through the hub."""
 
     popped = Signal(dict)  # the card shown, after it is painted
+    slip_printed = Signal(dict)  # a referral whose slip this PC printed (or failed to)
 
-    def __init__(self, link: HubLink, window_no: int) -> None:
+    def __init__(
+        self, link: HubLink, window_no: int, *, slip_target: PrintTarget | None = None
+    ) -> None:
+        """``slip_target``: this PC's own printer for referral slips (None: the desk's)."""
         super().__init__()
         self.link = link
         link.setParent(self)  # the window owns its link: both go together
         self.window_no = window_no
+        self.slip_target = slip_target
+        self.last_referral: dict[str, Any] | None = None  # its slip can be printed again
+        self.worker = Worker(self)  # renders and prints slips off the Qt thread
         self.current: dict[str, Any] | None = None
         self.card: dict[str, Any] | None = None
         self.window_open = True
@@ -156,7 +173,14 @@ class TellerWindow(QWidget):
         self.message = QLabel()
         self.message.setWordWrap(True)
         root.addWidget(self.queue)
-        root.addWidget(self.message)
+        mrow = QHBoxLayout()
+        mrow.addWidget(self.message, 1)
+        self.reprint_slip = QPushButton(tr("重打转介单"))
+        self.reprint_slip.setToolTip(tr("在本机打印机上再打一次上一张转介单"))
+        self.reprint_slip.clicked.connect(self._reprint_slip)
+        self.reprint_slip.hide()  # until this PC has printed a slip
+        mrow.addWidget(self.reprint_slip)
+        root.addLayout(mrow)
         self.setMinimumWidth(460)
 
     def _stay_on_top(self, on: bool) -> None:
@@ -343,17 +367,67 @@ class TellerWindow(QWidget):
         dlg = ReferDialog(number, managers, self)
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
+        args = dlg.args()
+        if self.slip_target is not None:
+            args["slip_here"] = True  # the hub tells the desk not to print it too
+        self.link.request("refer", args, self._referred, self._failed)
+
+    def _referred(self, ref: dict[str, Any]) -> None:
+        if self.slip_target is not None and ref.get("slip_here"):
+            self.say(_referred_text(ref) + tr("；正在本机打印转介单…"))
+            self.print_slip(ref)
+        else:  # the lobby desk prints it
+            self.say(_referred_text(ref) + tr("；请客户到大堂领取转介单"))
+
+    def print_slip(self, ref: dict[str, Any]) -> None:
+        """Render the slip with the branch's name and time zone (from the hub) and send it
+        to this PC's printer, the same way the desk prints (``lobby.deliver_slip``)."""
+        target = self.slip_target
+        if target is None:
+            return
+        self.last_referral = ref
+        self.reprint_slip.setEnabled(False)
+
+        def with_branch(branch: dict[str, Any]) -> None:
+            from lobby_app.lobby import deliver_slip
+            from lobby_app.store.setup import BranchSettings
+
+            st = BranchSettings(**branch)
+            self.worker.submit(
+                # the data folder is not used: the target is given
+                lambda: deliver_slip(ref, st, Path.cwd(), target=target),
+                lambda outcome: self._slip_done(ref, outcome),
+                lambda exc: self._slip_failed(ref, str(exc)),
+            )
+
         self.link.request(
-            "refer",
-            dlg.args(),
-            lambda r: self.say(
-                tr(
-                    f"已转介给 {r['to_name']}（{r['to_location'] or r['to_staff']}），"
-                    f"单号 {r['referral_no']}；请客户到大堂领取转介单"
-                )
-            ),
-            self._failed,
+            "branch", {}, with_branch, lambda exc: self._slip_failed(ref, exc.message)
         )
+
+    def _slip_done(self, ref: dict[str, Any], outcome: PrintOutcome) -> None:
+        if not outcome.ok:
+            self._slip_failed(ref, outcome.message)
+            return
+        self.reprint_slip.setEnabled(True)
+        self.reprint_slip.show()
+        self.say(_referred_text(ref) + tr(f"；{outcome.message}，请交给客户"))
+        self.slip_printed.emit({**ref, "print": outcome.as_json()})
+
+    def _slip_failed(self, ref: dict[str, Any], why: str) -> None:
+        self.reprint_slip.setEnabled(True)
+        self.reprint_slip.show()
+        self.say(
+            _referred_text(ref)
+            + tr(
+                f"；转介已记录，但转介单没有打印：{why.rstrip('。')}。请检查打印机后按“重打转介单”"
+            ),
+            error=True,
+        )
+        self.slip_printed.emit({**ref, "print": {"ok": False, "message": why}})
+
+    def _reprint_slip(self) -> None:
+        if self.last_referral is not None:
+            self.print_slip(self.last_referral)
 
     def say(self, text: str, *, error: bool = False) -> None:
         self.message.setStyleSheet(ERROR_STYLE if error else "color: #1a7f37;")
@@ -399,7 +473,15 @@ class TellerWindow(QWidget):
     def closeEvent(self, event: Any) -> None:
         self._sign_out_on_close()
         self.link.close()
+        self.worker.shutdown()
         super().closeEvent(event)
+
+
+def _referred_text(ref: dict[str, Any]) -> str:
+    return tr(
+        f"已转介给 {ref['to_name']}（{ref['to_location'] or ref['to_staff']}），"
+        f"单号 {ref['referral_no']}"
+    )
 
 
 class TransferDialog(QDialog):

@@ -65,15 +65,19 @@ def test_ticket_for_a_vip_and_queue(data: Path, tmp_path: Path) -> None:
         "--pdf",
         str(pdf),
     )
-    assert doc["number"] == "V001" and doc["zone"] == "vip" and doc["vip"] is True
+    # no counter is set up yet, so no VIP counter is open: the VIP waits in the high
+    # counter's green channel and the lobby manager is told (issue 15 item 1)
+    assert doc["number"] == "A001" and doc["zone"] == "closed_counter" and doc["vip"] is True
     assert doc["green_channel"] is True and doc["tier"] == "mid_high" and doc["ahead"] == 0
+    assert "柜台窗口" in doc["warning"] and doc["windows"] == []
     assert doc["print"]["ok"] and pdf.exists()
     _, doc2, _ = run(data, "ticket", "--business", "cash", "--priority", "elderly")
-    assert doc2["number"] == "A001" and doc2["green_channel"] and doc2["priority"] == "elderly"
+    assert doc2["number"] == "A002" and doc2["green_channel"] and doc2["priority"] == "elderly"
     _, q, _ = run(data, "queue")
+    # within the green channel, priority customers first (core/queue.py)
     assert [(w["number"], w["zone"], w["green_channel"]) for w in q["waiting"]] == [
+        ("A002", "closed_counter", True),
         ("A001", "closed_counter", True),
-        ("V001", "vip", True),
     ]
     assert all("issued_at" in w for w in q["waiting"])
 
@@ -279,9 +283,10 @@ def test_refer_prints_a_slip_and_outcome_credits(tmp_path: Path) -> None:
     slip = subprocess.run(
         ["pdftotext", str(tmp_path / "slip.pdf"), "-"], capture_output=True, text=True, check=True
     ).stdout
-    assert ref["referral_no"] in slip and "给父母买保险" in slip
+    assert ref["referral_no"] in slip and "给父母买保险" not in slip  # off the slip (15.14)
     _, inbox, _ = run(data, "referrals", "--to", "M03")
     assert [r["referral_no"] for r in inbox] == [ref["referral_no"]]
+    assert inbox[0]["note"] == "给父母买保险"  # the manager reads it on screen
     rc, doc, _ = run(
         data,
         "referral-outcome",
@@ -483,3 +488,63 @@ def test_day_one_at_a_real_branch_from_the_command_line(tmp_path: Path) -> None:
         issued_by = dict(con.execute("select number, issued_by from ticket").fetchall())
         served_by = {n for (n,) in con.execute("select served_by from ticket")}
     assert issued_by == {"A001": "G01", "B001": "L01"} and served_by == {"T01", "T02"}
+
+
+def test_simulated_day_keeps_off_the_live_day(tmp_path: Path) -> None:
+    """Defect: ``demo --simulate-day`` played into the live lobby (today's A001 at window 1 was
+    finished with the simulated day's clock, before its own call). Now it refuses today and
+    any day with tickets, refuses while a window holds a customer, and by default plays the
+    latest past day without tickets, saying which day that was."""
+    import sqlite3
+    from datetime import date, timedelta
+
+    data = tmp_path / "demo"
+    run(data, "demo", "--customers", "20")
+    code, err, stderr = run(
+        data, "demo", "--customers", "20", "--simulate-day", "--date", "today", ok=False
+    )
+    assert code == 2 and err["error"] == "simulate_live_day" and "--date" in stderr
+    _, first, _ = run(data, "demo", "--customers", "20", "--simulate-day", "--visits", "20")
+    day1 = first["simulated_day"]["business_date"]
+    assert first["simulated_day"]["picked"] and date.fromisoformat(day1) <= date.today()
+    code, err, stderr = run(
+        data,
+        "demo",
+        "--customers",
+        "20",
+        "--simulate-day",
+        "--date",
+        day1,
+        "--visits",
+        "20",
+        ok=False,
+    )
+    assert code == 2 and err["error"] == "simulate_day_has_tickets" and day1 in stderr
+    with sqlite3.connect(data / "branch.sqlite3") as con:
+        before = {d for (d,) in con.execute("select distinct business_date from ticket")}
+    said = subprocess.run(
+        [sys.executable, "-m", "lobby_app", "--data-dir", str(data), "demo", "--customers", "20",
+         "--simulate-day", "--visits", "20"],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout  # fmt: skip
+    with sqlite3.connect(data / "branch.sqlite3") as con:
+        after = {d for (d,) in con.execute("select distinct business_date from ticket")}
+    (day2,) = after - before
+    between = (date.fromisoformat(day2) + timedelta(days=n) for n in range(1, 30))
+    skipped = {d.isoformat() for d in between if d.isoformat() <= day1}
+    assert day2 < day1 and skipped <= before  # the latest day back that had no tickets
+    assert f"已模拟 {day2} 营业日(未指定日期，选了今天以前最近一个没有票的日子)" in said
+    _, ticket, _ = run(data, "ticket", "--business", "cash")
+    run(data, "call", "--window", "1", staff="T01")
+    code, err, stderr = run(
+        data, "demo", "--customers", "20", "--simulate-day", "--visits", "20", ok=False
+    )
+    assert code == 2 and err["error"] == "simulate_windows_busy"
+    assert f"1 号窗口 {ticket['number']}" in stderr
+    with sqlite3.connect(data / "branch.sqlite3") as con:
+        live = con.execute(
+            "select status, window_no, finished_at from ticket where number = ? "
+            "and business_date = ?",
+            (ticket["number"], ticket["business_date"]),
+        ).fetchall()
+    assert live == [("called", 1, None)]

@@ -1,12 +1,22 @@
 import re
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lobby_app.core.customer_csv import decode_csv_bytes, parse_amount_fen, parse_customer_csv
 from lobby_app.core.demo_data import SHOWCASE, demo_customer_rows, rows_to_csv
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.search import name_pinyin
-from lobby_app.core.tiers import Tier, VipCard, tier_for
+from lobby_app.core.tiers import (
+    CARD_THRESHOLD_FEN,
+    Tier,
+    VipCard,
+    card_rank,
+    tier_for,
+    vip_card_for,
+)
 from tests.conftest import make_id
 
 ID1 = make_id("31010119800101001")
@@ -76,14 +86,113 @@ def test_every_bad_row_reported_with_line_and_field() -> None:
         assert not re.search(r"\d{11,}", e.reason)
 
 
+TODAY = date(2026, 12, 1)
+
+
 def test_vip_card_rule() -> None:
+    """Defect: a card the 3-month average does not earn became a special-approval (特批) VIP
+    card with no approval on record (30,000 yuan and 黑金卡 was a black-gold VIP). Now a card
+    is earned, or approved (who, until when, within its date), or flagged due for downgrade
+    and served at the level the assets earn (003 第十二条, 第十四条)."""
     r = parse_customer_csv(
-        "customer_no,name,avg_assets_3m,vip_card\nA,甲,1600000,标准卡\nB,乙,1000,白金卡\nC,丙,1000,\n"
+        "customer_no,name,avg_assets_3m,vip_card,特批审批人,特批有效期至\n"
+        "A,甲,1600000,标准卡,,\n"
+        "B,乙,1000,白金卡,总行理财中心 刘建新,2027-06-30\n"
+        "C,丙,1000,,,\n"
+        "D,丁,30000,黑金卡,,\n"
+        "E,戊,300000,黑金卡,总行理财中心 刘建新,2026-11-30\n",
+        today=TODAY,
     )
-    a, b, c = r.records
-    assert (a.vip_card, a.vip_special) == (VipCard.PLATINUM, False)  # the asset rule wins
-    assert (b.vip_card, b.vip_special) == (VipCard.PLATINUM, True)  # special approval
-    assert (c.vip_card, c.vip_special) == (None, False)
+    assert r.errors == []
+    a, b, c, d, e = r.records
+    assert (a.vip_card, a.vip_special, a.vip_card_held) == (VipCard.PLATINUM, False, None)
+    assert (b.vip_card, b.vip_special, b.vip_card_held) == (VipCard.PLATINUM, True, None)
+    assert (b.vip_approved_by, b.vip_approved_until) == ("总行理财中心 刘建新", date(2027, 6, 30))
+    assert (c.vip_card, c.vip_special, c.vip_card_held) == (None, False, None)
+    assert (d.vip_card, d.vip_special, d.vip_card_held) == (None, False, VipCard.BLACK_GOLD)
+    assert (e.vip_card, e.vip_card_held) == (VipCard.STANDARD, VipCard.BLACK_GOLD)  # expired
+    assert [(w.line, w.field) for w in r.warnings] == [(5, "vip_card"), (6, "vip_approved_until")]
+    assert "黑金卡需近三个月日均资产不低于600万元" in r.warnings[0].reason
+    assert "按非贵宾卡客户服务" in r.warnings[0].reason
+    assert "2026-11-30 到期" in r.warnings[1].reason and "按标准卡服务" in r.warnings[1].reason
+
+
+def test_special_approval_fields_are_checked() -> None:
+    """An approval is both fields, a real date, at most a card's two years ahead, for a named
+    card; each mistake is refused on its line and field, as the other fields are."""
+    r = parse_customer_csv(
+        "customer_no,name,avg_assets_3m,vip_card,vip_approved_by,vip_approved_until\n"
+        "A,甲,0,白金卡,刘建新,\n"
+        "B,乙,0,白金卡,,2027-06-30\n"
+        "C,丙,0,白金卡,刘建新,明年六月\n"
+        "D,丁,0,白金卡,刘建新,2029-12-02\n"
+        "E,戊,0,,刘建新,2027-06-30\n"
+        "F,己,0,白金卡,刘建新,2028/12/01\n",
+        today=TODAY,
+    )
+    assert [(e.line, e.field) for e in r.errors] == [
+        (2, "vip_approved_until"),
+        (3, "vip_approved_by"),
+        (4, "vip_approved_until"),
+        (5, "vip_approved_until"),
+        (6, "vip_card"),
+    ]
+    assert "2028-12-01" in r.errors[3].reason  # the latest date allowed
+    (f,) = r.records
+    assert (f.vip_card, f.vip_special, f.vip_approved_until) == (
+        VipCard.PLATINUM,
+        True,
+        date(2028, 12, 1),
+    )
+
+
+_CARDS = st.sampled_from([None, *VipCard])
+_AVG = st.one_of(
+    st.integers(0, 10**10),
+    st.sampled_from([t + d for t in CARD_THRESHOLD_FEN.values() for d in (-1, 0, 1)]),
+)
+
+
+@given(
+    held=_CARDS,
+    avg=_AVG,
+    approver=st.sampled_from(["", "总行理财中心 刘建新"]),
+    until_days=st.one_of(st.none(), st.integers(-800, 800)),
+    today=st.dates(date(2020, 1, 1), date(2035, 12, 31)),
+)
+def test_card_rule_property(
+    held: VipCard | None, avg: int, approver: str, until_days: int | None, today: date
+) -> None:
+    """Any assets/card combination: the card served at is earned by the 3-month average, or
+    is an approved special within its date, or the row is flagged due for downgrade and
+    served at the level the assets earn. Never a card above the assets without approval."""
+    until = None if until_days is None else today + timedelta(days=until_days)
+    name = "" if held is None else held.label
+    text = (
+        "customer_no,name,avg_assets_3m,vip_card,vip_approved_by,vip_approved_until\n"
+        f"A,甲,{avg / 100:.2f},{name},{approver},{until or ''}\n"
+    )
+    r = parse_customer_csv(text, today=today)
+    if r.errors:  # only an approval itself can be refused
+        assert approver or until is not None
+        assert {e.field for e in r.errors} <= {"vip_approved_by", "vip_approved_until", "vip_card"}
+        return
+    (c,) = r.records
+    earned = vip_card_for(avg)
+    if c.vip_special:
+        assert c.vip_card == held and card_rank(held) > card_rank(earned)
+        assert c.vip_approved_by == approver != "" and c.vip_approved_until is not None
+        assert today <= c.vip_approved_until
+        assert r.warnings == []
+    elif c.vip_card_held is not None:
+        assert c.vip_card == earned and c.vip_card_held == held
+        assert card_rank(held) > card_rank(earned)
+        assert until is None or until < today  # no approval, or one that has run out
+        assert len(r.warnings) == 1 and "待降级" in r.warnings[0].reason
+    else:
+        assert c.vip_card == earned and r.warnings == []
+        assert c.vip_card is None or avg >= CARD_THRESHOLD_FEN[c.vip_card]
+        assert card_rank(held) <= card_rank(earned)
 
 
 def test_missing_column_and_bad_encoding() -> None:

@@ -74,13 +74,29 @@ def test_routing_vip_goes_to_vip_area_with_reason() -> None:
     assert suggest_zone(B["query"], tier=None, vip=True).zone is Zone.VIP
 
 
-def test_priority_customers_are_not_sent_to_machines() -> None:
+def test_priority_customers_are_served_ahead_in_the_zone_their_business_needs() -> None:
+    """Issue 15 item 5 (DOMAIN.md: "Served ahead in the zone their business needs")."""
     s = suggest_zone(B["self_service"], tier=Tier.MASS, priority=PriorityKind.ELDERLY)
-    assert s.zone is Zone.CLOSED_COUNTER and "老年人" in s.reason
-    assert (
-        suggest_zone(B["query"], tier=None, priority=PriorityKind.PREGNANT).zone
-        is Zone.OPEN_COUNTER
+    assert s.zone is Zone.SELF_SERVICE and "老年人" in s.reason and "引导员" in s.reason
+    assert suggest_zone(B["cash"], tier=None, priority=PriorityKind.PREGNANT).zone is (
+        Zone.CLOSED_COUNTER
     )
+
+
+def test_vip_routing_follows_the_open_vip_counters() -> None:
+    """Issue 15 items 1-2: VIP cash to the VIP cash counter, else the high counter's green
+    channel; VIP non-cash to the VIP room, else the counter their business needs."""
+    all_open = {"vip", "vip_cash", "closed_counter", "open_counter"}
+    card = VipCard.BLACK_GOLD
+    assert suggest_zone(B["cash"], tier=Tier.MID_HIGH, served=all_open).zone is Zone.VIP
+    no_cash = all_open - {"vip_cash"}
+    s = suggest_zone(B["cash"], tier=Tier.MASS, vip_card=card, served=no_cash)
+    assert s.zone is Zone.CLOSED_COUNTER and "贵宾现金柜台未开放" in s.reason
+    assert suggest_zone(B["wealth"], tier=Tier.MID_HIGH, served=no_cash).zone is Zone.VIP
+    no_room = all_open - {"vip"}
+    s = suggest_zone(B["wealth"], tier=Tier.MID_HIGH, served=no_room)
+    assert s.zone is Zone.OPEN_COUNTER and "贵宾理财室未开放" in s.reason
+    assert suggest_zone(B["query"], tier=None, vip=True, served=set()).zone is Zone.OPEN_COUNTER
 
 
 def test_unknown_codes_are_clear_errors() -> None:

@@ -423,3 +423,36 @@ def test_day_close_and_summary_through_the_hub(store: Store) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     with_hub(store, body)
+
+
+def test_the_pad_rates_the_customer_who_just_left_not_the_one_called(store: Store) -> None:
+    """Defect: through the hub as at the store, a rating pressed after call next (without
+    finish) went to the customer just called. The hub's ``rate`` is the store's rule: the
+    service that just ended at the station's window, once; otherwise refused in words."""
+
+    async def body(hub: Hub) -> None:
+        desk = HubClient(hub.url, station="desk", key=hub.key, staff="L01", pin=DEMO_PIN)
+        tel = teller(hub, 1)
+        clients = (desk, tel)
+        tasks = [asyncio.create_task(c.run()) for c in clients]
+        while not all(c.connected for c in clients):
+            await asyncio.sleep(0.01)
+        first = await desk.request("issue_ticket", business="cash")
+        second = await desk.request("issue_ticket", business="cash")
+        with pytest.raises(LobbyError) as e:
+            await tel.request("rate", score=5)  # nobody served yet
+        assert e.value.code == "no_customer"
+        assert (await tel.request("call_next"))["number"] == first["number"]
+        assert (await tel.request("call_next"))["number"] == second["number"]  # F1, no F5
+        rated = await tel.request("rate", score=3)
+        assert rated["number"] == first["number"]
+        with pytest.raises(LobbyError) as e:
+            await tel.request("rate", score=5)
+        assert e.value.code == "already_rated"
+        live = await desk.request("report")
+        assert live["ratings"]["n"] == 1 and live["ratings"]["avg"] == 3.0
+        for c in clients:
+            await c.close()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    with_hub(store, body)

@@ -127,3 +127,14 @@ def test_qr_code_scans_back_to_the_ticket_id(tmp_path: Path) -> None:
         ["zbarimg", "-q", "--raw", str(tmp_path / "q.png")], capture_output=True, text=True
     ).stdout.strip()
     assert out == t.ticket_id.upper()
+
+
+def test_ticket_names_the_windows_open_for_its_queue(tmp_path: Path) -> None:
+    """Issue 15: the ticket says where the customer will be served, by the counter's name,
+    and says so plainly when no window is open for the queue yet."""
+    pdf = write_ticket_pdf(ticket(windows=("4 号窗口", "贵宾理财室一")), tmp_path / "t.pdf")
+    assert "办理窗口：4号窗口、贵宾理财室一" in flat(text_of(pdf))
+    none = write_ticket_pdf(ticket(windows=()), tmp_path / "n.pdf")
+    assert "暂无开放窗口" in flat(text_of(none))
+    subprocess.run(["pdftoppm", "-r", "110", "-png", str(pdf), str(tmp_path / "t")], check=True)
+    assert png_size(next(tmp_path.glob("t*.png")))[1] > 0

@@ -61,3 +61,51 @@ def test_a_0001_store_upgrades_keeping_its_tickets(tmp_path: Path) -> None:
             text("select number, greeting_note, recalls, assigned_window from ticket")
         ).one()
     assert tuple(row) == ("A001", "老客户", 0, None)
+
+
+def test_0008_keeps_no_special_card_without_an_approval(tmp_path: Path) -> None:
+    """Before 0008 a card the assets did not earn was kept as a special (特批) card with no
+    approval on record. 0008 adds the approval columns; such a card becomes one due for
+    downgrade (the card held is kept) and its holder is served at the level the assets earn
+    (003 第十二条 2, 第十四条)."""
+    from alembic import command
+    from sqlalchemy import text
+
+    old = Store.open(tmp_path, migrate=False)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with old.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0007")
+        for no, avg, card, special in (
+            ("S1", 3_000_000, "black_gold", 1),  # 30,000 yuan, 黑金卡
+            ("S2", 30_000_000, "platinum", 1),  # 300,000 yuan: earns a standard card
+            ("E1", 700_000_000, "black_gold", 0),  # earned
+        ):
+            conn.execute(
+                text(
+                    "insert into customer (id, customer_no, name, id_last4, phone_prefix3, "
+                    "phone_last4, card_first6, card_last4, assets_fen, loans_fen, "
+                    "avg_assets_3m_fen, tier, vip_card, vip_special, manager, prospect, "
+                    "pinyin_full, pinyin_initials, updated_at) values (:no, :no, '客户', '', '', "
+                    "'', '', '', :avg, 0, :avg, 'mass', :card, :special, '', 0, '', '', "
+                    "'2026-11-30 01:00:00')"
+                ),
+                {"no": no, "avg": avg, "card": card, "special": special},
+            )
+    old.close()
+    store = Store.open(tmp_path)
+    assert current_revision(store.engine) == HEAD_REVISION
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "select customer_no, vip_card, vip_special, vip_card_held, vip_approved_by,"
+                " vip_approved_until from customer order by customer_no"
+            )
+        ).all()
+    store.close()
+    assert [tuple(r) for r in rows] == [
+        ("E1", "black_gold", 0, None, "", None),
+        ("S1", None, 0, "black_gold", "", None),
+        ("S2", "standard", 0, "platinum", "", None),
+    ]

@@ -35,9 +35,18 @@ def branch(directory_store: Store) -> Store:
                     staff_no="T99",
                     name="4",
                     zones="vip,closed_counter",
+                    kind="vip_cash",
                     vip_window=True,
                 ),
                 Counter(window_no=5, staff_no="T99", name="5", zones="open_counter"),
+                Counter(
+                    window_no=7,
+                    staff_no="M01",
+                    name="贵宾理财室",
+                    zones="vip",
+                    kind="vip_room",
+                    vip_window=True,
+                ),
             ]
         )
     return s
@@ -208,7 +217,7 @@ def test_pop_up_card_has_notes_and_marketing_but_no_full_numbers(branch: Store) 
             greeting_note="心情不错",
         ),
     )
-    called = teller.call_next(branch, 4)
+    called = teller.call_next(branch, 7)  # VIP non-cash work: the VIP room (issue 15)
     card = referrals.ticket_card(branch, called.ticket_id)
     assert card["salutation"] == "欧阳先生" and card["tier_label"] == "中高端客户"
     assert card["needs"] == ["存款到期"] and card["needs_note"] == "50万下周到期"
@@ -217,7 +226,7 @@ def test_pop_up_card_has_notes_and_marketing_but_no_full_numbers(branch: Store) 
     assert "存款快到期" in str(card["marketing"])
     assert card["masked_id"].endswith(str(card["masked_id"])[-4:]) and "*" in str(card["masked_id"])  # type: ignore[union-attr]
     assert "13800138001" not in str(card) and "310101" not in str(card)
-    teller.finish(branch, 4)
+    teller.finish(branch, 7)
     walk = commands.issue_ticket(branch, IssueRequest("fx"))
     card = referrals.ticket_card(branch, walk.id)
     assert card["walk_in"] is True and card["salutation"] == "" and card["recent_notes"] == []

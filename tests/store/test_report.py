@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from lobby_app.core.business import PriorityKind
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.intervals import intersect, measure, subtract, union
+from lobby_app.core.zones import Zone
 from lobby_app.models import BusinessTypeRow, Customer, DayClose, Staff, Ticket
 from lobby_app.printing.summary import render_summary_pdf
 from lobby_app.store import Store, commands, dayclose, referrals, report, teller
@@ -46,7 +51,7 @@ def play_fixture_day(store: Store) -> None:
         vip = s.scalar(select(Customer.id).where(Customer.customer_no == "C000000001"))
     assert issue(store, "cash", at(9, 0), needs=("fund",)) == "A001"
     assert issue(store, "cash", at(9, 2)) == "A002"
-    assert issue(store, "cash", at(9, 3), customer_id=vip, needs=("wealth",)) == "V001"
+    assert issue(store, "wealth", at(9, 3), customer_id=vip, needs=("wealth",)) == "V001"
     assert teller.call_next(store, 7, actor="M01", now=at(9, 4)).number == "V001"
     assert teller.call_next(store, 1, actor="T01", now=at(9, 5)).number == "A001"
     referrals.refer(
@@ -130,7 +135,10 @@ def test_fixture_day_gives_exactly_the_expected_figures(demo: Store) -> None:
     assert (ss["issued"], ss["served"], ss["wait_avg_min"]) == (1, 1, None)
     assert f["service_avg_min"] == 10.5  # 4, 8, 26 and 4 minutes
     cash = next(b for b in f["by_business"] if b["code"] == "cash")
-    assert (cash["issued"], cash["service_n"], cash["service_avg_min"]) == (5, 4, 10.5)
+    # V001 is VIP wealth work, served in the VIP room (issue 15: not a cash ticket there)
+    assert (cash["issued"], cash["service_n"], cash["service_avg_min"]) == (4, 3, 5.3)
+    wealth = next(b for b in f["by_business"] if b["code"] == "wealth")
+    assert (wealth["issued"], wealth["service_n"], wealth["service_avg_min"]) == (1, 1, 26.0)
     tiers = {t["tier"]: t["issued"] for t in f["by_tier"]}
     assert tiers == {"mass": 0, "potential": 0, "mid_high": 1, "walk_in": 6}
     assert [t["number"] for t in f["longest_waits"]] == ["B001", "A002", "A001", "V001", "A003"]
@@ -412,3 +420,87 @@ def test_simulated_day_is_consistent_with_its_figures(demo: Store) -> None:
     with demo.read() as s:
         statuses = set(s.scalars(select(Ticket.status).where(Ticket.business_date == D)))
     assert statuses <= {"done", "no_show", "waiting"}
+
+
+def test_diversion_counts_each_ticket_once_and_only_where_it_was_served(
+    demo: Store, tmp_path: Path
+) -> None:
+    """Defect: a customer transferred to self-service counted twice as diverted (``at_desk``
+    for its final zone and ``by_transfer`` for the transfer), and a ticket kept at the counter
+    ("客户不会用机器": suggested self-service but issued to a counter, or sent back from the
+    self-service guide) still counted. Now: final zone self-service and served, once each."""
+    ss, cl = Zone.SELF_SERVICE, Zone.CLOSED_COUNTER
+    assert issue(demo, "cash", at(9, 0)) == "A001"
+    assert teller.call_next(demo, 1, actor="T01", now=at(9, 1)).number == "A001"
+    teller.transfer(demo, 1, to_zone=ss, actor="T01", reason="小额取现用ATM", now=at(9, 2))
+    assert issue(demo, "query", at(9, 3)) == "C001"  # diverted at the desk
+    kept = issue(demo, "query", at(9, 4), zone=cl, zone_reason="客户不会用机器")
+    assert kept == "A002"  # suggested self-service, issued to the counter
+    assert issue(demo, "query", at(9, 5)) == "C002"  # sent to the machines, then back
+    guide = [teller.call_next(demo, 8, actor="G01", now=at(9, m)).number for m in (6, 7)]
+    assert guide == ["A001", "C001"]
+    teller.finish(demo, 8, actor="G01", now=at(9, 8))
+    assert teller.call_next(demo, 8, actor="G01", now=at(9, 9)).number == "C002"
+    teller.transfer(demo, 8, to_zone=cl, actor="G01", reason="客户不会用机器", now=at(9, 10))
+    assert issue(demo, "query", at(9, 11)) == "C003"  # called at the guide, never came
+    assert teller.call_next(demo, 8, actor="G01", now=at(9, 12)).number == "C003"
+    teller.no_show(demo, 8, actor="G01", now=at(9, 14))
+    served = [teller.call_next(demo, 1, actor="T01", now=at(9, m)).number for m in (16, 20)]
+    assert served == ["A002", "C002"]
+    teller.finish(demo, 1, actor="T01", now=at(9, 25))
+    dv = report.figures(demo, D, now=at(10, 0))["diversion"]
+    assert dv == {
+        "to_self_service": 2,  # C001 at the desk, A001 by transfer; each once
+        "at_desk": 1,
+        "by_transfer": 1,
+        "kept_at_counter": 2,  # A002 and C002
+        "share_pct": 40.0,
+    }
+    f = report.figures(demo, D, now=at(10, 0))
+    data = render_summary_pdf(f, prepared_by="陈静（L01）", printed_at=at(10, 1))
+    (tmp_path / "diversion.pdf").write_bytes(data)
+    flat = "".join(pdf_text(data, tmp_path).split())
+    assert (
+        "电子渠道分流：2人次在自助服务区办理（取号时引导1，由柜台转来1），占取号40.0%；"
+        "建议自助但留在柜台办理2人次。"
+    ) in flat
+
+
+_PATHS = st.lists(
+    st.tuples(
+        st.lists(st.sampled_from(list(Zone)), min_size=1, max_size=4),  # issued zone, transfers
+        st.sampled_from(("done", "waiting", "left", "not_served", "no_show")),
+        st.sampled_from(list(Zone)),  # the zone the desk suggested
+    ),
+    max_size=30,
+)
+
+
+@given(_PATHS)
+def test_diversion_counts_each_ticket_once_property(paths: list[Any]) -> None:
+    """For any tickets and transfers, the diverted count is the number of served tickets whose
+    final zone is self-service; at the desk plus by transfer is that number; nothing counts
+    twice, and a ticket that ended at a counter never counts as diverted."""
+    from types import SimpleNamespace
+
+    tickets, transfers = [], []
+    for i, (zones, status, suggested) in enumerate(paths):
+        tid = f"t{i}"
+        tickets.append(
+            SimpleNamespace(id=tid, zone=zones[-1].value, status=status, suggested_zone=suggested)
+        )
+        for a, b in itertools.pairwise(zones):
+            transfers.append((tid, json.dumps({"from_zone": a.value, "to_zone": b.value})))
+    dv = report._diversion(tickets, transfers)  # type: ignore[arg-type]
+    ss = Zone.SELF_SERVICE
+    served_there = [
+        (zones, status)
+        for zones, status, _ in paths
+        if zones[-1] is ss and status not in ("left", "not_served", "no_show")
+    ]
+    assert dv["to_self_service"] == len(served_there) <= len(paths)
+    assert dv["at_desk"] + dv["by_transfer"] == dv["to_self_service"]
+    assert dv["at_desk"] == sum(1 for zones, _ in served_there if set(zones) == {ss})
+    ended_elsewhere = sum(1 for zones, _, _ in paths if zones[-1] is not ss)
+    assert dv["kept_at_counter"] <= ended_elsewhere
+    assert dv["to_self_service"] + dv["kept_at_counter"] <= len(paths)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -9,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from lobby_app.core.business import PriorityKind
@@ -200,3 +203,122 @@ def test_twenty_windows_racing_never_share_a_customer(tmp_path: Path) -> None:
     assert len(called) == 300 and len(set(called)) == 300
     with store.read() as s:
         assert s.scalars(select(Ticket.id).where(Ticket.status == "waiting")).all() == []
+
+
+# ---------------------------------------------------------------- evaluation pad (rate)
+
+
+def test_a_rating_after_call_next_goes_to_the_customer_who_left(branch: Store) -> None:
+    """Defect: a rating pressed after F1 (call next) without F5 (finish) went to the customer
+    just called. Call next finishes the previous customer; the pad's rating is theirs."""
+    issue(branch, minute=0)  # A001
+    issue(branch, minute=1)  # A002
+    assert teller.call_next(branch, 1, now=at(2)).number == "A001"
+    teller.start(branch, 1, now=at(3))
+    assert teller.call_next(branch, 1, now=at(8)).number == "A002"  # F1, no F5
+    rated = teller.rate(branch, 1, 2, now=at(8.5))
+    assert rated.number == "A001"
+    assert status(branch, "A001").rating == 2 and status(branch, "A002").rating is None
+    with pytest.raises(LobbyError) as e:  # a second press is not the next customer's either
+        teller.rate(branch, 1, 5, now=at(9))
+    assert e.value.code == "already_rated" and "A001" in e.value.message
+    assert status(branch, "A001").rating == 2 and status(branch, "A002").rating is None
+
+
+def test_a_rating_that_belongs_to_no_served_ticket_is_refused(branch: Store) -> None:
+    """Defect: the pad rated whoever was at the window, or the last customer finished at any
+    time that day. Now only a service that just ended (within RATING_WINDOW) can be rated."""
+    with pytest.raises(LobbyError) as e:  # nobody served yet
+        teller.rate(branch, 1, 5, now=at(0))
+    assert e.value.code == "no_customer" and "1 号窗口" in e.value.message
+    issue(branch, minute=0)  # A001
+    teller.call_next(branch, 1, now=at(1))
+    teller.start(branch, 1, now=at(2))
+    with pytest.raises(LobbyError) as e:  # A001 is still being served
+        teller.rate(branch, 1, 5, now=at(3))
+    assert e.value.code == "no_customer"
+    teller.finish(branch, 1, now=at(10))
+    late = at(10) + teller.RATING_WINDOW + timedelta(seconds=1)
+    with pytest.raises(LobbyError) as e:  # long after A001 left
+        teller.rate(branch, 1, 5, now=late)
+    assert e.value.code == "no_customer"
+    with pytest.raises(LobbyError) as e:  # another window served nobody
+        teller.rate(branch, 2, 5, now=at(10.5))
+    assert e.value.code == "no_customer"
+    assert status(branch, "A001").rating is None
+    assert teller.rate(branch, 1, 4, now=at(11)).number == "A001"
+
+
+_PAD_STEPS = st.lists(
+    st.one_of(
+        st.just(("issue", 0)),
+        st.just(("call", 0)),
+        st.just(("start", 0)),
+        st.just(("finish", 0)),
+        st.just(("no_show", 0)),
+        st.tuples(st.just("wait"), st.integers(1, 8)),
+        st.tuples(st.just("press"), st.integers(1, 5)),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(_PAD_STEPS)
+@example([("issue", 0), ("issue", 0), ("call", 0), ("start", 0), ("call", 0), ("press", 3)])
+@example([("issue", 0), ("call", 0), ("press", 5), ("finish", 0), ("wait", 6), ("press", 4)])
+def test_a_rating_is_only_ever_the_just_ended_service_property(
+    tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[str, int]]
+) -> None:
+    """For any run of calls, finishes, no-shows, waits and pad presses at one window, a press
+    is recorded exactly when the window's last served ticket finished within RATING_WINDOW and
+    has no rating yet, and then on that ticket; never on the customer at the window."""
+    s = Store.open(tmp_path_factory.mktemp("pad"))
+    try:
+        with s.write() as w:
+            w.add(Counter(window_no=1, staff_no="T99", name="1", zones="closed_counter"))
+        minute = 0.0
+        for kind, value in steps:
+            minute += 0.25
+            now = at(minute)
+            if kind == "issue":
+                commands.issue_ticket(s, IssueRequest("cash"), now=now)
+            elif kind == "wait":
+                minute += value
+            elif kind == "press":
+                with s.read() as r:
+                    done = r.scalars(
+                        select(Ticket)
+                        .where(Ticket.status == "done", Ticket.window_no == 1)
+                        .order_by(Ticket.finished_at.desc())
+                    ).first()
+                    due = (
+                        done
+                        if done is not None
+                        and done.finished_at is not None
+                        and now - teller.RATING_WINDOW <= done.finished_at <= now
+                        and done.rating is None
+                        else None
+                    )
+                    current = r.scalar(
+                        select(Ticket.number).where(Ticket.status.in_(teller.ACTIVE))
+                    )
+                try:
+                    rated = teller.rate(s, 1, value, now=now)
+                except LobbyError as e:
+                    assert due is None and e.code in ("no_customer", "already_rated")
+                else:
+                    assert due is not None and rated.number == due.number != current
+                    assert status(s, rated.number).rating == value
+            else:
+                fn = {
+                    "call": teller.call_next,
+                    "start": teller.start,
+                    "finish": teller.finish,
+                    "no_show": teller.no_show,
+                }[kind]
+                with contextlib.suppress(LobbyError):  # nobody waiting / at the window
+                    fn(s, 1, now=now)
+    finally:
+        s.close()

@@ -12,7 +12,7 @@ from lobby_app.core.business import PriorityKind
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.tiers import Tier, VipCard
 from lobby_app.core.zones import Zone
-from lobby_app.models import Ticket, TicketEvent
+from lobby_app.models import Counter, Ticket, TicketEvent
 from lobby_app.store import Store, commands
 from lobby_app.store.commands import IssueRequest
 
@@ -105,8 +105,34 @@ def test_walk_in_ticket_json(store: Store) -> None:
     assert doc["zone"] == "closed_counter" and doc["tier"] is None and not doc["green_channel"]
 
 
+def open_vip_counters(store: Store) -> None:
+    """A VIP cash counter (window 4) and the VIP room (window 7), open with staff signed in."""
+    with store.write() as w:
+        w.add_all(
+            [
+                Counter(
+                    window_no=4,
+                    name="4号窗口(贵宾现金)",
+                    zones="vip,closed_counter",
+                    kind="vip_cash",
+                    vip_window=True,
+                    staff_no="T06",
+                ),
+                Counter(
+                    window_no=7,
+                    name="贵宾理财室一",
+                    zones="vip",
+                    kind="vip_room",
+                    vip_window=True,
+                    staff_no="M01",
+                ),
+            ]
+        )
+
+
 def test_vip_by_tier_goes_to_vip_zone(directory_store: Store) -> None:
     s = directory_store
+    open_vip_counters(s)
     t = commands.issue_ticket(
         s, IssueRequest("cash", customer_id=customer_id(s, "C100000001")), now=NOW
     )
@@ -122,6 +148,7 @@ def test_vip_by_tier_goes_to_vip_zone(directory_store: Store) -> None:
 
 def test_manual_vip_needs_a_reason(directory_store: Store) -> None:
     s = directory_store
+    open_vip_counters(s)
     zs = customer_id(s, "C100000002")
     with pytest.raises(LobbyError) as e:
         commands.issue_ticket(s, IssueRequest("cash", customer_id=zs, vip=True), now=NOW)
@@ -277,3 +304,54 @@ def test_full_disk_is_a_clear_error_and_loses_nothing(store: Store) -> None:
     assert (
         commands.issue_ticket(store, IssueRequest("cash"), now=NOW).number == f"A{issued + 1:03d}"
     )
+
+
+def test_vip_goes_to_the_green_channel_of_their_counter_when_no_vip_counter_is_open(
+    directory_store: Store,
+) -> None:
+    """Issue 15 item 1: with the VIP windows closed V001 said "0 ahead" and nobody called it."""
+    s = directory_store
+    open_vip_counters(s)
+    with s.write() as w:
+        w.add(Counter(window_no=2, name="2号窗口(高柜)", zones="closed_counter", staff_no="T02"))
+    from lobby_app.store import teller
+
+    teller.set_window_open(s, 4, False, now=NOW)
+    teller.set_window_open(s, 7, False, now=NOW)
+    commands.issue_ticket(s, IssueRequest("cash"), now=NOW)  # A001, ordinary
+    t = commands.issue_ticket(
+        s, IssueRequest("cash", customer_id=customer_id(s, "C100000001")), now=NOW
+    )
+    assert t.vip and t.green_channel and t.zone is Zone.CLOSED_COUNTER
+    assert t.number == "A002" and t.ahead == 0 and "贵宾现金柜台未开放" in t.zone_reason
+    assert t.windows == ("2 号窗口",)
+    assert teller.call_next(s, 2, now=NOW).number == "A002"  # the VIP is called first
+
+
+def test_vip_cash_and_non_cash_go_to_their_own_counters(directory_store: Store) -> None:
+    """Issue 15 item 2: V001 for 现金汇款 was called to 贵宾理财室."""
+    from lobby_app.store import teller
+
+    s = directory_store
+    open_vip_counters(s)
+    vip = customer_id(s, "C100000001")
+    cash = commands.issue_ticket(s, IssueRequest("remit_cash", customer_id=vip), now=NOW)
+    wealth = commands.issue_ticket(s, IssueRequest("wealth", customer_id=vip), now=NOW)
+    assert cash.zone is wealth.zone is Zone.VIP
+    assert cash.windows == ("4 号窗口",) and wealth.windows == ("贵宾理财室一",)
+    assert cash.ahead == 0 and wealth.ahead == 0  # two queues, not one
+    room = teller.call_next(s, 7, now=NOW)
+    assert room.number == wealth.number and room.place == "贵宾理财室一"
+    assert teller.call_next(s, 4, now=NOW).number == cash.number
+
+
+def test_priority_customer_with_machine_work_stays_in_self_service_ahead(store: Store) -> None:
+    """Issue 15 item 5: an elderly customer's 自助设备引导 ticket went to the high counter."""
+    with store.write() as w:
+        w.add(Counter(window_no=8, name="自助服务区引导", zones="self_service", staff_no="G01"))
+    commands.issue_ticket(store, IssueRequest("self_service"), now=NOW)
+    t = commands.issue_ticket(
+        store, IssueRequest("self_service", priority=PriorityKind.ELDERLY), now=NOW
+    )
+    assert t.zone is Zone.SELF_SERVICE and t.green_channel and t.ahead == 0
+    assert "引导员优先协助" in t.zone_reason

@@ -366,3 +366,50 @@ def test_ho_migrate_and_a_failed_sync_on_the_command_line(branch: Store, pg: str
     assert "secret" not in down.stderr and "***" in down.stderr
     status = cli("sync-status")
     assert "上次出错" in status.stdout and "secret" not in status.stdout
+
+
+def test_special_card_approvals_come_down_with_the_directory(branch: Store, pg: str) -> None:
+    """Head office's directory carries a special card's approval (who, until when) and the card
+    held when due for downgrade (ho0003); the branch keeps them and the desk tells them apart.
+    A head office created before ho0003 gains the columns when it is migrated."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    from lobby_app.headoffice.migrate import MIGRATIONS, current, upgrade
+
+    url = pg_url(pg)
+    engine = create_engine(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:  # a head office as an older program left it
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "ho0002")
+        for col in ("vip_approved_by", "vip_approved_until", "vip_card_held"):
+            conn.execute(text(f"alter table customer_directory drop column {col}"))
+    assert upgrade(engine) == HO_HEAD and current(engine) == HO_HEAD
+    engine.dispose()
+    assert run_sync(branch, url).status == "ok"
+    code = commands.settings(branch).branch_code
+    until = date.today().replace(year=date.today().year + 1)
+    psql(
+        pg,
+        "insert into customer_directory (branch_code, customer_no, name, tier, vip_card,"
+        " vip_special, vip_approved_by, vip_approved_until) values (%s, 'C900000002', '特批客户',"
+        " 'mass', 'platinum', true, '总行理财中心 刘建新', %s)",
+        (code, until),
+    )
+    psql(
+        pg,
+        "insert into customer_directory (branch_code, customer_no, name, tier, avg_assets_3m_fen,"
+        " vip_card, vip_card_held) values (%s, 'C900000003', '降级客户', 'mid_high', 30000000,"
+        " 'standard', 'black_gold')",
+        (code,),
+    )
+    assert run_sync(branch, url).downloaded == {"customer_directory": 2}
+    (special,) = commands.lookup_customers(branch, "C900000002")
+    assert special.vip_special and special.vip_entitled
+    assert special.card_note == f"特批贵宾卡(审批人总行理财中心 刘建新，有效至{until})"
+    (due,) = commands.lookup_customers(branch, "C900000003")
+    assert due.vip_card is not None and due.vip_card.value == "standard"
+    assert due.card_note == "待降级：近三月日均资产未达黑金卡标准"

@@ -191,12 +191,16 @@ def test_models(qtmodeltester, store: Store) -> None:  # type: ignore[no-untyped
     assert qm.rowCount() == 1
 
 
-def test_highlighted_result_previews_notes(qtbot: QtBot, desk: DeskWindow) -> None:
+def test_highlighted_result_shows_notes_and_is_the_customer(qtbot: QtBot, desk: DeskWindow) -> None:
+    """The highlighted result shows its card and notes, and is the customer the header
+    names (issue 15.8: it used to be only previewed, while the header already named it)."""
     qtbot.keyClicks(desk.search, "oymh")
     qtbot.waitUntil(lambda: desk.customer_model.rowCount() == 1)
     qtbot.waitUntil(lambda: "以往来访" in desk.detail.text())
-    assert desk.customer is None  # only previewed, not picked
+    assert desk.customer is not None and desk.customer.customer_no == "C000000001"
+    assert "欧阳先生" in desk.who.text() and "C000000001" in desk.who.text()
     assert "欧阳先生" in desk.detail.text() and "理财" in desk.detail.text()
+    assert "按拼音首字母找到" in desk.detail.text()
 
 
 def test_f10_previews_todays_summary_with_the_ticket_just_issued(

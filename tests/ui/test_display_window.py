@@ -70,6 +70,14 @@ def test_call_is_shown_spoken_and_free_of_personal_data(
     hub.changed("call_next", result.as_json()).result(5)
     qtbot.waitUntil(lambda: w.latest.text() == "请 A001 号 到 1 号窗口", timeout=10_000)
     qtbot.waitUntil(lambda: "V001 号 → 4 号窗口" in w.visible_text(), timeout=10_000)
+    # issue 15: the VIP room is announced by its name, and VIP wealth work goes there
+    wealth = commands.issue_ticket(demo_store, IssueRequest("wealth", customer_id=cust.id))
+    result = teller.call_next(demo_store, 7)
+    assert result.number == wealth.number
+    hub.changed("call_next", result.as_json()).result(5)
+    qtbot.waitUntil(
+        lambda: w.latest.text() == f"请 {wealth.number} 号 到 贵宾理财室", timeout=10_000
+    )
     shown = w.visible_text()
     for secret in (cust.name, cust.name[:2], cust.customer_no, "老客户", "中高端", "黑金"):
         assert secret not in shown
