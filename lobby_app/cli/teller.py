@@ -128,10 +128,11 @@ def cmd_teller(args: argparse.Namespace) -> int:
 
 def _say_teller(args: argparse.Namespace, command: str, doc: dict[str, Any]) -> int:
     number, window, zone = doc["number"], doc["window"], doc["zone"]
+    place = doc.get("place") or tr(f"{window} 号窗口")  # as the display announces it
     said = {
-        "call": tr(f"请 {number} 号到 {window} 号窗口"),
-        "recall": tr(f"再次请 {number} 号到 {window} 号窗口"),
-        "call-back": tr(f"请 {number} 号到 {window} 号窗口"),
+        "call": tr(f"请 {number} 号到 {place}"),
+        "recall": tr(f"再次请 {number} 号到 {place}"),
+        "call-back": tr(f"请 {number} 号到 {place}"),
         "start": tr(f"{number} 开始办理"),
         "finish": tr(f"{number} 办理完成"),
         "no-show": tr(f"{number} 已过号"),
