@@ -33,6 +33,7 @@ class Worker(QObject):
         self._ids = itertools.count(1)
         self._pending: dict[int, tuple[Callback | None, Callback | None]] = {}
         self._finished.connect(self._deliver)
+        self._closed = False
 
     @property
     def busy(self) -> bool:
@@ -45,6 +46,9 @@ class Worker(QObject):
         on_error: Callback | None = None,
     ) -> int:
         job = next(self._ids)
+        if self._closed:  # the window is closing: a late timer or hub event asks for nothing
+            log.debug("job %d dropped: the worker is shut down", job)
+            return job
         self._pending[job] = (on_done, on_error)
         future = self._pool.submit(fn)
 
@@ -68,4 +72,5 @@ class Worker(QObject):
             self.idle.emit()
 
     def shutdown(self) -> None:
+        self._closed = True
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -245,3 +245,16 @@ def test_status_bar_warns_when_a_nightly_sync_was_missed(qtbot: QtBot, desk: Des
         )
     desk.refresh_sync_status()
     qtbot.waitUntil(lambda: desk.sync_label.text().startswith("总行同步：上次成功"), timeout=5_000)
+
+
+def test_work_asked_after_the_worker_shut_down_is_dropped_quietly(qtbot: QtBot) -> None:
+    """A refresh from a late timer or hub event while the window closes raised
+    "cannot schedule new futures after shutdown" in the Qt event loop (seen in CI)."""
+    from lobby_app.ui.worker import Worker
+
+    qt_app()
+    w = Worker()
+    w.shutdown()
+    ran: list[int] = []
+    w.submit(lambda: ran.append(1))
+    assert ran == [] and not w.busy
