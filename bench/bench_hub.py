@@ -33,6 +33,7 @@ from lobby_app.core.errors import LobbyError
 from lobby_app.hub.client import HubClient
 from lobby_app.models import Counter, Customer
 from lobby_app.store import Store, commands
+from lobby_app.store.admin import add_staff
 from lobby_app.store.commands import IssueRequest
 from lobby_app.store.demo import DEMO_PIN, seed_demo
 from lobby_app.store.staff import station_key
@@ -42,11 +43,18 @@ def demo_branch(folder: Path, tellers: int = 19) -> Store:
     store = Store.open(folder)
     seed_demo(store, customers=2000)
     with store.write() as s:
+        # about half high (cash) counters, half low ones: tellers sign in where their post serves
         s.add_all(
-            Counter(window_no=100 + i, name=f"{100 + i}号", zones="closed_counter,open_counter")
+            Counter(window_no=100 + i, name=f"{100 + i}号", zones="closed_counter")
+            if i % 2 == 0
+            else Counter(
+                window_no=100 + i, name=f"{100 + i}号", zones="open_counter", kind="open_service"
+            )
             for i in range(tellers)
         )
-        s.add(Counter(window_no=99, name="99号", zones="vip,open_counter,closed_counter"))
+        s.add(Counter(window_no=99, name="99号", zones="open_counter,vip", kind="open_service"))
+    for i in range(tellers):  # one teller per window: a sign-in elsewhere ends the first
+        add_staff(store, f"X{i:02d}", name=f"柜员{i:02d}", role="teller", pin=DEMO_PIN, actor="B01")
     return store
 
 
@@ -118,7 +126,7 @@ def call_to_popup(folder: Path, calls: int) -> list[float]:
     key = station_key(store)
     store.close()
     hub = HubProcess(folder)
-    link = HubLink(hub.url, station="teller", key=key, staff="T04", pin=DEMO_PIN, window=99)
+    link = HubLink(hub.url, station="teller", key=key, staff="M01", pin=DEMO_PIN, window=99)
     w = TellerWindow(link, 99)
     w.resize(480, 640)
     w.show()
@@ -129,7 +137,7 @@ def call_to_popup(folder: Path, calls: int) -> list[float]:
         end = time.perf_counter() + timeout
         loop = QEventLoop()
         timer = QTimer(interval=1)
-        timer.timeout.connect(lambda: loop.quit() if cond() else None)
+        timer.timeout.connect(loop.quit)  # back to the checks below every millisecond
         timer.start()
         while not cond():
             if time.perf_counter() > end:
@@ -242,7 +250,9 @@ async def load(
         )
     ]
     for i in range(19):
-        c = HubClient(hub.url, station="teller", key=key, staff="T01", pin=DEMO_PIN, window=100 + i)
+        c = HubClient(
+            hub.url, station="teller", key=key, staff=f"X{i:02d}", pin=DEMO_PIN, window=100 + i
+        )
         clients.append(station(c, teller_act()))
     await asyncio.gather(*clients)
     admin = HubClient(hub.url, station="desk", key=key, staff="L01", pin=DEMO_PIN)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from lobby_app.config import PrinterPart
+from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
 from lobby_app.printing.dispatch import PrintError, PrintTarget, dispatch_pdf
 from lobby_app.printing.fonts import FontMissingError
@@ -27,6 +29,10 @@ class PrintOutcome:
     pdf: Path | None
     message: str  # Chinese, shown to the lobby manager
     code: str = ""  # stable error code when not ok
+    # Whether the store heard how the print went (a full disk can refuse that record while
+    # the ticket itself stands); the code of the refusal when it did not.
+    recorded: bool = True
+    record_error: str = ""
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -34,7 +40,25 @@ class PrintOutcome:
             "pdf": str(self.pdf) if self.pdf else None,
             "message": self.message,
             "error": self.code or None,
+            "recorded": self.recorded,
+            "record_error": self.record_error or None,
         }
+
+
+log = logging.getLogger(__name__)
+# What a failure after the ticket was saved says first: the number stands (issue 16 item 6).
+ISSUED_ANYWAY = tr("号码已发出并已保存，客户可按号等候；")
+_STORE_TROUBLE = {
+    "disk_full": tr("磁盘已满"),
+    "store_busy": tr("网点数据库正忙"),
+    "store_readonly": tr("网点数据库只读"),
+}
+
+
+def after_issue_problem(exc: LobbyError) -> str:
+    """A store refusal met after the ticket was saved, in words that do not say "未保存"
+    (that would be read as "the ticket was not issued")."""
+    return _STORE_TROUBLE.get(exc.code, exc.message)
 
 
 def ticket_print(issued: IssuedTicket, st: BranchSettings) -> TicketPrint:
@@ -94,19 +118,27 @@ def print_ticket(
     """Render the ticket PDF and send it to the branch's printer or folder.
 
     The ticket is already issued when this runs: a failure here is reported and recorded,
-    and the ticket can be reprinted; it never undoes the issue.
+    and the ticket can be reprinted; it never undoes the issue, nor raises (a full disk
+    made a saved, queued ticket look refused: issue 16 item 6).
     """
 
     def record(ok: bool, detail: str) -> None:
         commands.record_print(store, issued.id, ok=ok, detail=detail, actor=actor)
 
+    try:
+        st = commands.settings(store)
+    except LobbyError as exc:
+        why = after_issue_problem(exc)
+        return PrintOutcome(
+            False,
+            None,
+            ISSUED_ANYWAY + tr(f"但读不到打印设置({why})，没有打印，可稍后重打。"),
+            exc.code,
+            recorded=False,
+            record_error=exc.code,
+        )
     return deliver_ticket(
-        issued,
-        commands.settings(store),
-        store.data_dir,
-        record=record,
-        pdf_path=pdf_path,
-        target=target,
+        issued, st, store.data_dir, record=record, pdf_path=pdf_path, target=target
     )
 
 
@@ -120,12 +152,40 @@ def deliver_ticket(
     target: PrintTarget | None = None,
 ) -> PrintOutcome:
     """``print_ticket`` for a PC that reaches the store through the hub: ``record`` tells
-    the store whether the ticket reached paper."""
+    the store whether the ticket reached paper. Never raises: what fails here (the PDF,
+    the printer, the record of it) is said in the outcome; the ticket stands."""
+    outcome, detail = _deliver_ticket(issued, st, data_dir, pdf_path=pdf_path, target=target)
+    try:
+        record(outcome.ok, detail)
+    except LobbyError as exc:  # e.g. the disk filled up after the ticket was saved
+        log.warning("print result of %s not recorded: %s", issued.number, exc.code)
+        return _unrecorded(outcome, after_issue_problem(exc), exc.code)
+    except Exception as exc:  # the paper matters more than the record of it
+        log.exception("print result of %s not recorded", issued.number)
+        return _unrecorded(outcome, str(exc) or type(exc).__name__, "record_failed")
+    return outcome
+
+
+def _unrecorded(outcome: PrintOutcome, why: str, code: str) -> PrintOutcome:
+    said = tr(f"打印结果未能记入网点数据库({why})。")
+    message = f"{outcome.message}；{said}" if outcome.ok else f"{outcome.message}{said}"
+    return replace(outcome, message=message, recorded=False, record_error=code)
+
+
+def _deliver_ticket(
+    issued: IssuedTicket,
+    st: BranchSettings,
+    data_dir: Path,
+    *,
+    pdf_path: Path | None = None,
+    target: PrintTarget | None = None,
+) -> tuple[PrintOutcome, str]:
+    """Render and send the ticket: the outcome, and what the store records of it (where it
+    went, or why not). Every failure becomes an outcome."""
     try:
         if pdf_path is not None:
             out = write_ticket_pdf(ticket_print(issued, st), pdf_path)
-            record(True, str(out))
-            return PrintOutcome(True, out, tr(f"票据已保存到 {out}"))
+            return PrintOutcome(True, out, tr(f"票据已保存到 {out}")), str(out)
         target = target or target_for(st, data_dir)
         with tempfile.TemporaryDirectory(prefix="lobby-ticket-") as tmp:
             pdf = write_ticket_pdf(
@@ -139,18 +199,18 @@ def deliver_ticket(
             "printer": tr(f"已发送到打印机 {target.printer}"),
             "none": tr("本机未设置打印"),
         }[target.kind]
-        record(True, where)
-        return PrintOutcome(True, dest, msg)
+        return PrintOutcome(True, dest, msg), where
     except PrintError as exc:
-        record(False, exc.message_zh)
-        return PrintOutcome(False, None, exc.message_zh, exc.code)
+        return PrintOutcome(False, None, exc.message_zh, exc.code), exc.message_zh
     except FontMissingError as exc:
-        record(False, str(exc))
-        return PrintOutcome(False, None, str(exc), "font_missing")
+        return PrintOutcome(False, None, str(exc), "font_missing"), str(exc)
     except OSError as exc:
         msg = tr(f"票据文件无法写入（{exc.strerror or exc}）。号码已发出，可稍后重打。")
-        record(False, msg)
-        return PrintOutcome(False, None, msg, "pdf_unwritable")
+        return PrintOutcome(False, None, msg, "pdf_unwritable"), msg
+    except Exception as exc:  # a rendering bug must not read as "no ticket"
+        log.exception("ticket %s did not render", issued.number)
+        msg = tr(f"票据打印出错（{type(exc).__name__}）。号码已发出，可稍后重打。")
+        return PrintOutcome(False, None, msg, "print_failed"), msg
 
 
 def slip_print(

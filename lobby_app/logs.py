@@ -1,7 +1,9 @@
 """Log files: rotating, in the platform's log directory, never with a full ID or phone number.
 
-Every line is masked as the screens are (runs of 7+ digits keep their last 4), after the
-message and any traceback are formatted, so nothing personal reaches the disk by accident.
+Every line is masked as the screens are (ID, phone and card numbers however typed, and
+other runs of 7+ digits; ``core.identity.mask_free_text``) and any address's password reads
+``***``, after the message and any traceback are formatted, so nothing personal or secret
+reaches the disk by accident.
 A crash is written to the log and the person at the PC is told in plain Chinese what to do.
 """
 
@@ -18,6 +20,7 @@ from types import TracebackType
 
 from lobby_app.core.i18n import tr
 from lobby_app.core.identity import mask_free_text
+from lobby_app.core.redact import hide_url_passwords
 
 LOG_NAME = "lobby-app.log"
 MAX_BYTES = 2_000_000
@@ -27,7 +30,33 @@ _FORMAT = "%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"
 
 class MaskingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return mask_free_text(super().format(record))
+        return hide_url_passwords(mask_free_text(super().format(record)))
+
+
+class QuietFileHandler(logging.handlers.RotatingFileHandler):
+    """The log file, which must never get in the way: when a line cannot be written (a full
+    disk, a removed folder), the person is told once, on stderr and in Chinese, and the app
+    goes on; Python's own "--- Logging error ---" and traceback are not printed (issue 16
+    item 12). Lines are tried again as they come, so logging resumes when there is room."""
+
+    told = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if self.told:
+            return
+        self.told = True
+        exc = sys.exc_info()[1]
+        why = (exc.strerror if isinstance(exc, OSError) else None) or type(exc).__name__
+        try:
+            sys.stderr.write(
+                tr(
+                    f"注意：日志文件 {self.baseFilename} 无法写入（{why}），程序照常运行，"
+                    "日志暂不记录。请清理磁盘或检查日志目录。\n"
+                )
+            )
+            sys.stderr.flush()
+        except Exception:  # stderr itself is gone: nothing more to say
+            pass
 
 
 def log_dir() -> Path:
@@ -51,9 +80,7 @@ def setup_logging(level: int = logging.INFO) -> Path | None:
     path = log_file()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
-        )
+        handler = QuietFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
     except OSError:
         root.addHandler(logging.NullHandler())
         return None

@@ -8,6 +8,7 @@ their handlers:
   customer directory, business types, referrals and marketing rules;
 - ``day``: day close, reopening, the summary report, the simulated day;
 - ``sync``: head-office sync and its database;
+- ``backup``: backups of the branch store and restoring one;
 - ``setup``: branch settings and staff passwords;
 - ``stations``: the headless hub, the station windows, the station key;
 - ``teller``: the teller's window commands, locally or through the hub.
@@ -25,8 +26,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from lobby_app import __version__
-from lobby_app.cli import day, desk, setup, stations, sync, teller
-from lobby_app.cli.common import Handler, common_parser, parse_day
+from lobby_app.cli import backup, day, desk, setup, stations, sync, teller
+from lobby_app.cli.common import (
+    Handler,
+    check_arguments,
+    common_parser,
+    parse_day,
+    printable,
+)
 from lobby_app.cli.day import cmd_close_day, cmd_reopen_day, cmd_report, cmd_simulate
 from lobby_app.cli.desk import (
     cmd_business_types,
@@ -89,21 +96,21 @@ __all__ = [
 ]
 
 # The modules that register commands, each with ``add_parsers(sub, common)``.
-MODULES = (desk, day, sync, setup, stations, teller)
+MODULES = (desk, day, sync, backup, setup, stations, teller)
 
 # The order of the commands in ``lobby-app --help`` (the areas interleave there). A command
 # not listed comes after these, in the order its module registered it.
 HELP_ORDER = (
     *("run", "setup", "desk", "demo"),
     *("close-day", "reopen-day"),
-    *("sync", "sync-status", "ho-migrate"),
+    *("sync", "sync-status", "ho-migrate", "backup", "restore"),
     "report",
     *("branch", "counter", "staff"),
     *("import-customers", "lookup", "register", "business-types", "settings"),
     *("ticket", "reprint", "queue"),
     *("hub", "teller", "manager", "display", "station-key"),
     "staff-pin",
-    *("refer", "referrals", "referral-outcome", "marketing-rules"),
+    *("refer", "referrals", "referral", "referral-outcome", "marketing-rules"),
     *("call", "recall", "start", "finish", "no-show", "transfer", "call-back", "window", "rate"),
 )
 
@@ -161,11 +168,12 @@ def _run(handler: Handler, args: argparse.Namespace) -> int:
         "lobby-app %s: %s", __version__, getattr(args, "command", None) or "run"
     )
     try:
+        check_arguments(args)  # text not UTF-8: refused before it reaches the store
         return handler(args)
     except LobbyError as exc:
         if getattr(args, "json", False):
-            print(json.dumps(exc.as_dict(), ensure_ascii=False, indent=2))
-        print(tr(f"错误：{exc.message}"), file=sys.stderr)
+            print(printable(json.dumps(exc.as_dict(), ensure_ascii=False, indent=2)))
+        print(printable(tr(f"错误：{exc.message}")), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -59,6 +59,22 @@ def station_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--actor", help=tr("不经主机时的操作人工号(或环境变量 LOBBY_STAFF)"))
 
 
+def check_arguments(args: argparse.Namespace) -> None:
+    """Text given on the command line, as the store and the screen can hold it: bytes that
+    are not UTF-8 (a GBK terminal, a script's raw bytes) arrive as lone surrogates, which
+    SQLite and the output cannot encode (a traceback in ``lookup``). File paths are left
+    alone: such a name is a real file on Linux."""
+    for name, value in vars(args).items():
+        for v in value if isinstance(value, list) else [value]:
+            if isinstance(v, str) and any("\ud800" <= ch <= "\udfff" for ch in v):
+                flag = "--" + name.replace("_", "-")
+                raise LobbyError(
+                    "bad_argument",
+                    tr(f"参数 {flag} 含有无效的字符(不是 UTF-8 编码)，请检查终端或脚本的编码"),
+                    field=name,
+                )
+
+
 def open_store(args: argparse.Namespace) -> Any:
     from lobby_app.store import Store
 
@@ -67,9 +83,15 @@ def open_store(args: argparse.Namespace) -> Any:
 
 def emit(args: argparse.Namespace, doc: object, text: str) -> None:
     if getattr(args, "json", False):
-        print(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
+        print(printable(json.dumps(doc, ensure_ascii=False, indent=2, default=str)))
     else:
-        print(text)
+        print(printable(text))
+
+
+def printable(text: str) -> str:
+    """``text`` with any lone surrogate (a file name that is not UTF-8) written as ``\\udcff``:
+    UTF-8 output cannot hold one, and printing it was a traceback after the work was done."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def config_path(args: argparse.Namespace) -> Path:
@@ -86,13 +108,16 @@ def parse_day(value: str | None, today: date_cls, field: str = "date") -> date_c
     if v in ("yesterday", "昨天"):
         return today - timedelta(days=1)
     try:
-        return date_cls.fromisoformat(v)
+        day = date_cls.fromisoformat(v)
     except ValueError:
         raise LobbyError(
             "bad_date",
             tr(f"日期“{value}”格式不对，请写成 2026-11-20，或 today / yesterday"),
             field=field,
         ) from None
+    from lobby_app.core.limits import check_day
+
+    return check_day(day, field=field)  # 0001-01-01 / 9999-12-31 overflowed in report
 
 
 def business_today(store: Any) -> date_cls:
@@ -151,8 +176,10 @@ def hub_request(
         await client.connect_once()
         args.hub_welcome = client.welcome
         receiving = asyncio.create_task(client._receive())
-        try:
-            return await client.request(command, **extra)
+        try:  # a script's --request-id goes with it: a retry acts once (issue 16 item 7)
+            return await client.request(
+                command, request_id=getattr(args, "request_id", None) or None, **extra
+            )
         finally:
             await client.close()
             receiving.cancel()

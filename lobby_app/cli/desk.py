@@ -14,11 +14,13 @@ from lobby_app.cli.common import (
     emit,
     hub_request,
     open_store,
+    staff_arg,
     station_flags,
 )
 from lobby_app.cli.day import cmd_simulate
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
+from lobby_app.core.identity import NOTES_MASKED
 
 if TYPE_CHECKING:
     from lobby_app.cli.common import Subparsers
@@ -119,7 +121,13 @@ def add_parsers(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("referrals", parents=[common], help=tr("转介清单(默认未结案的)"))
     p.add_argument("--to", help=tr("只看某位客户经理的"))
     p.add_argument("--all", action="store_true", help=tr("包括已结案的"))
+    p.add_argument("--actor", help=tr("查看人工号(或环境变量 LOBBY_STAFF)"))
     p.set_defaults(handler=cmd_referrals)
+
+    p = sub.add_parser("referral", parents=[common], help=tr("查看一张转介单(接收的客户经理)"))
+    p.add_argument("referral", help=tr("转介单号"))
+    p.add_argument("--actor", help=tr("查看人工号(或环境变量 LOBBY_STAFF)"))
+    p.set_defaults(handler=cmd_referral)
 
     p = sub.add_parser("referral-outcome", parents=[common], help=tr("记录转介结果"))
     p.add_argument("referral", help=tr("转介单号"))
@@ -328,10 +336,17 @@ def cmd_import(args: argparse.Namespace) -> int:
         lines.append(tr(f"已导入但需核对的 {len(report.warnings)} 行："))
         lines += [tr(f"第 {w['line']} 行 [{w['field']}]：{w['reason']}") for w in report.warnings]
     doc = report.as_json()
+    # every row bad and none taken in: a failure for the script that ran it, not a success
+    nothing = not report.rejected and report.imported == 0 and bool(report.errors)
     if report.rejected:
         doc = {"error": "import_rejected", **doc}
+    elif nothing:
+        doc = {"error": "nothing_imported", **doc}
+        lines.insert(
+            0, tr(f"文件中没有一行可以导入({len(report.errors)} 处错误)，未导入任何客户。")
+        )
     emit(args, doc, "\n".join(lines))
-    return 1 if report.rejected else 0
+    return 1 if report.rejected or nothing else 0
 
 
 def cmd_lookup(args: argparse.Namespace) -> int:
@@ -420,8 +435,13 @@ def cmd_ticket(args: argparse.Namespace) -> int:
             actor=actor,
         ),
     )
+    # The ticket is saved and queued: nothing from here on (the PDF, the printer, the record
+    # of the print on a full disk) may make it read as refused (issue 16 item 6).
     outcome = print_ticket(store, issued, pdf_path=args.pdf, actor=actor)
-    warning = commands.no_window_warning(store, issued.zone, issued.business_code)
+    try:
+        warning = commands.no_window_warning(store, issued.zone, issued.business_code)
+    except LobbyError:
+        warning = ""
     doc = {**issued.as_json(), "print": outcome.as_json()}
     if warning:
         doc["warning"] = warning
@@ -434,7 +454,8 @@ def cmd_ticket(args: argparse.Namespace) -> int:
             f"预计等候约 {issued.estimated_wait_min} 分钟\n{outcome.message}"
         )
         + (tr(f"\n办理窗口：{'、'.join(issued.windows)}") if issued.windows else "")
-        + (tr(f"\n注意：{warning}") if warning else ""),
+        + (tr(f"\n注意：{warning}") if warning else "")
+        + (f"\n{NOTES_MASKED}" if issued.notes_masked else ""),
     )
     return 0
 
@@ -515,6 +536,8 @@ def cmd_refer(args: argparse.Namespace) -> int:
             f" {doc['to_location']}，需求 {doc['need_label']}"
         )
     ]
+    if doc.get("notes_masked"):
+        lines.append(NOTES_MASKED)
     if not args.no_print and (not args.hub or args.pdf):
         # Through a hub, the slip prints here only to a given file: the printer is the desk's.
         lobby = getattr(args, "hub_welcome", {}).get("lobby", {})
@@ -530,7 +553,9 @@ def cmd_refer(args: argparse.Namespace) -> int:
 def cmd_referrals(args: argparse.Namespace) -> int:
     from lobby_app.store import referrals
 
-    items = referrals.inbox(open_store(args), to_staff=args.to, open_only=not args.all)
+    items = referrals.referrals_for(
+        open_store(args), staff_arg(args), to_staff=args.to, open_only=not args.all
+    )
     docs = [r.as_json() for r in items]
     lines = [
         f"{r.referral_no}  {r.status_label:<4}  {r.ticket_number:<5} "
@@ -539,6 +564,30 @@ def cmd_referrals(args: argparse.Namespace) -> int:
         for r in items
     ] or [tr("没有转介")]
     emit(args, docs, "\n".join(lines))
+    return 0
+
+
+def cmd_referral(args: argparse.Namespace) -> int:
+    """One referral as the person asking may see it: the details for the manager it was
+    sent to and the branch head, its status for the referrer and the desk; else refused."""
+    from lobby_app.store import referrals
+
+    r = referrals.referral_detail(open_store(args), args.referral, viewer=staff_arg(args))
+    cust = r.customer
+    lines = [
+        tr(f"转介单 {r.referral_no}：{r.status_label}"),
+        tr(f"客户：{(cust.name if cust else '') or tr('未登记客户')}"),
+        tr(f"排队号 {r.ticket_number}，需求 {r.need_label}"),
+        tr(f"转介人 {r.referrer_name or r.referrer} → {r.to_name or r.to_staff}"),
+    ]
+    if r.note:
+        lines.append(tr(f"转介说明：{r.note}"))
+    if r.product:
+        lines.append(tr(f"成交：{r.product} {r.amount_fen / 100:,.2f} 元"))
+    if r.outcome_note:
+        lines.append(tr(f"结果备注：{r.outcome_note}"))
+    lines += [tr(f"近期来访：{n}") for n in r.recent_notes]
+    emit(args, r.as_json(), "\n".join(lines))
     return 0
 
 
@@ -556,14 +605,25 @@ def cmd_referral_outcome(args: argparse.Namespace) -> int:
     elif args.outcome == "contact":
         doc = referrals.contact(store, args.referral, actor=actor)
     else:
+        from lobby_app.core.limits import AMOUNT_MAX_FEN, check_day
+
         try:
-            amount_fen = int(Decimal(args.amount) * 100)
+            amount = Decimal(args.amount)
         except InvalidOperation:
             raise LobbyError(
                 "bad_amount", tr(f"金额“{args.amount}”不是数字"), field="amount"
             ) from None
+        # 1e400, inf, NaN, 99999999999999999999999: refused before any arithmetic on them
+        if not (amount.is_finite() and 0 <= amount <= Decimal(AMOUNT_MAX_FEN) / 100):
+            raise LobbyError(
+                "bad_amount",
+                tr(f"金额“{args.amount}”应在 0 到 {AMOUNT_MAX_FEN // 100:,} 元之间"),
+                field="amount",
+            )
+        amount_fen = int((amount * 100).to_integral_value())
         try:
             follow = date.fromisoformat(args.follow_up) if args.follow_up else None
+            follow = check_day(follow, field="follow_up") if follow else None
         except ValueError:
             raise LobbyError(
                 "bad_date", tr(f"跟进日期“{args.follow_up}”应为 YYYY-MM-DD"), field="follow_up"
@@ -578,7 +638,8 @@ def cmd_referral_outcome(args: argparse.Namespace) -> int:
             follow_up_on=follow,
             note=args.note,
         )
-    emit(args, doc, tr(f"转介单 {doc['referral_no']}：{doc['status_label']}"))
+    masked = f"\n{NOTES_MASKED}" if doc.get("notes_masked") else ""
+    emit(args, doc, tr(f"转介单 {doc['referral_no']}：{doc['status_label']}") + masked)
     return 0
 
 

@@ -154,7 +154,10 @@ def cmd_settings(args: argparse.Namespace) -> int:
         st = commands.change_settings(store, changes, actor=actor)
     else:
         st = commands.settings(store)
+    from lobby_app.core.redact import hide_password
+
     doc = asdict(st)
+    doc["sync_url"] = hide_password(st.sync_url)  # the head office's password never shown
     emit(args, doc, "\n".join(f"{k} = {v}" for k, v in doc.items()))
     return 0
 

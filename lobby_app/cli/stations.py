@@ -42,7 +42,15 @@ def add_parsers(sub: Subparsers, common: argparse.ArgumentParser) -> None:
             p.add_argument("--windowed", action="store_true", help=tr("不全屏(调试用)"))
         p.set_defaults(handler=cmd_station, station=name)
 
-    p = sub.add_parser("station-key", parents=[common], help=tr("显示本网点的站点密钥"))
+    p = sub.add_parser(
+        "station-key", parents=[common], help=tr("生成本网点的站点密钥(只显示这一次)")
+    )
+    p.add_argument(
+        "--rotate",
+        action="store_true",
+        help=tr("换发新密钥(网点负责人)：旧密钥立即失效，各站点须改用新密钥"),
+    )
+    p.add_argument("--actor", help=tr("网点负责人工号(或环境变量 LOBBY_STAFF)"))
     p.set_defaults(handler=cmd_station_key)
 
 
@@ -51,8 +59,12 @@ def cmd_hub(args: argparse.Namespace) -> int:
     import logging
 
     from lobby_app.hub.server import Hub
+    from lobby_app.logs import MaskingFormatter
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # on stderr as in the log file: numbers masked, passwords as *** (issue 16 items 9, 10)
+    to_stderr = logging.StreamHandler()
+    to_stderr.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[to_stderr])
     store = open_store(args)
     hub = Hub(store, args.host, args.port, nightly_sync=True)
 
@@ -60,11 +72,19 @@ def cmd_hub(args: argparse.Namespace) -> int:
         print(
             tr(f"网点主机运行中：{hub.url}  数据目录 {store.data_dir}"), file=sys.stderr, flush=True
         )
-        print(
-            tr("站点密钥请用 lobby-app station-key 查看；按 Ctrl+C 停止"),
-            file=sys.stderr,
-            flush=True,
-        )
+        if hub.key:  # made now: the store keeps only its hash, so this is the one showing
+            print(
+                tr(f"已生成本网点的站点密钥(只显示这一次，请抄给各站点)：{hub.key}"),
+                file=sys.stderr,
+                flush=True,
+            )
+        else:
+            print(
+                tr("站点密钥已设置(遗失可用 lobby-app station-key --rotate 换发)"),
+                file=sys.stderr,
+                flush=True,
+            )
+        print(tr("按 Ctrl+C 停止"), file=sys.stderr, flush=True)
 
     try:
         asyncio.run(hub.serve_forever(ready))
@@ -93,8 +113,18 @@ def cmd_station(args: argparse.Namespace) -> int:
 
 
 def cmd_station_key(args: argparse.Namespace) -> int:
-    from lobby_app.store.staff import station_key
+    """The branch's station key, shown once: when it is made (a branch without one) or
+    replaced (``--rotate``, a branch head). The store keeps only its hash."""
+    from lobby_app.cli.common import staff_arg
+    from lobby_app.store.staff import rotate_station_key, station_key
 
-    key = station_key(open_store(args))
-    emit(args, {"station_key": key}, key)
+    store = open_store(args)
+    rotated = bool(args.rotate)
+    key = rotate_station_key(store, actor=staff_arg(args)) if rotated else station_key(store)
+    emit(args, {"station_key": key, "rotated": rotated}, key)
+    print(
+        tr("站点密钥只显示这一次，请抄给各站点(本机只保存其校验值)")
+        + (tr("；旧密钥已失效，各站点须改用新密钥") if rotated else ""),
+        file=sys.stderr,
+    )
     return 0

@@ -147,17 +147,21 @@ def parse_business_table(text: str) -> list[BusinessType]:
     import csv
     import io
 
+    from lobby_app.core.customer_csv import broken_csv, guarded
     from lobby_app.core.zones import parse_zone
 
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     need = {"code", "name", "zone", "service_minutes"}
-    header = {h.strip() for h in reader.fieldnames or []}
+    try:
+        header = {h.strip() for h in reader.fieldnames or []}
+    except csv.Error as exc:
+        raise broken_csv(exc, reader.line_num) from None
     if not need <= header:
         missing = "、".join(sorted(need - header))
         raise LobbyError("missing_column", tr(f"业务类型表缺少列：{missing}"), line=1)
     out: list[BusinessType] = []
     seen: set[str] = set()
-    for i, raw in enumerate(reader):
+    for i, raw in enumerate(guarded(reader, lambda: reader.line_num)):
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
         line = reader.line_num
 

@@ -12,14 +12,22 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
 from lobby_app.core.identity import IdNumber, Phone, validate_id_number, validate_phone
+from lobby_app.core.limits import (
+    AMOUNT_MAX_FEN,
+    APPROVER_MAX,
+    MANAGER_MAX,
+    check_name,
+    check_text,
+)
 from lobby_app.core.tiers import (
     CARD_THRESHOLD_FEN,
     CARD_VALID_YEARS,
@@ -52,11 +60,44 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "vip_approved_by": ("vip_approved_by", "特批审批人", "审批人"),
     "vip_approved_until": ("vip_approved_until", "特批有效期至", "特批有效期", "有效期至"),
 }
+T = TypeVar("T")
 REQUIRED = ("customer_no", "name")
 _ALIASES = {alias.lower(): key for key, names in HEADERS.items() for alias in names}
 _CUSTOMER_NO = re.compile(r"^[A-Za-z0-9-]{1,32}$")
 TRUE = {"1", "true", "yes", "y", "是"}
 FALSE = {"", "0", "false", "no", "n", "否"}
+
+
+def broken_csv(exc: csv.Error, line: int) -> LobbyError:
+    """A file the csv module cannot read, said on its line: a field over the module's limit
+    (128 KiB, nearly always a quote opened and never closed) or bad quoting."""
+    if "field larger than field limit" in str(exc):
+        why = tr(
+            f'有一个字段超过 {csv.field_size_limit() // 1024} KB，多半是某个引号(")没有配对，'
+            "之后的内容都被读成了一个字段"
+        )
+    else:
+        why = tr(f"格式错误({exc})")
+    return LobbyError(
+        "bad_csv",
+        tr(f"第 {line} 行起无法读取：{why}。整个文件未导入，请在表格软件中检查该行后另存为 CSV"),
+        line=line,
+    )
+
+
+def guarded(rows: Iterable[T], line: Callable[[], int]) -> Iterator[T]:
+    """``rows`` from a csv reader (``line()``: its ``line_num``), a ``csv.Error`` becoming
+    ``broken_csv`` on the line where the row it could not read starts."""
+    it = iter(rows)
+    while True:
+        start = line() + 1
+        try:
+            row = next(it)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise broken_csv(exc, start) from None
+        yield row
 
 
 def decode_csv_bytes(data: bytes) -> str:
@@ -121,11 +162,14 @@ def parse_amount_fen(text: str) -> int:
     if not t:
         return 0
     try:
-        value = Decimal(t) * scale
+        number = Decimal(t)
     except InvalidOperation:
         raise ValueError(text) from None
-    if not value.is_finite() or value < 0:
+    # 1e400 or 1e999999999 yuan: refused before any arithmetic (a decimal overflow, or an
+    # integer SQLite cannot hold); the limit is head office's (core/limits.py)
+    if not number.is_finite() or number < 0 or number > Decimal(AMOUNT_MAX_FEN) / YUAN / scale:
         raise ValueError(text)
+    value = number * scale
     if scale == 1 and value != value.quantize(Decimal("0.01")):
         raise ValueError(text)
     return int((value * YUAN).to_integral_value())
@@ -144,8 +188,9 @@ def parse_customer_csv(text: str, *, today: date | None = None) -> ParseResult:
     text = text.lstrip("\ufeff")
     first = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text), delimiter=_delimiter(first))
+    rows = guarded(reader, lambda: reader.line_num)
     try:
-        header = next(reader)
+        header = next(rows)
     except StopIteration:
         raise LobbyError("empty_file", tr("文件是空的"), line=1) from None
     columns: dict[int, str] = {}
@@ -165,7 +210,7 @@ def parse_customer_csv(text: str, *, today: date | None = None) -> ParseResult:
     result = ParseResult()
     seen: dict[str, int] = {}
     line = reader.line_num + 1
-    for row in reader:
+    for row in rows:
         start, line = line, reader.line_num + 1
         if not any(cell.strip() for cell in row):
             continue
@@ -210,8 +255,11 @@ def _record(
     name = v.get("name", "")
     if not name:
         bad("name", tr("姓名不能为空"))
-    elif len(name) > 40:
-        bad("name", tr("姓名超过40个字"))
+    else:  # head office's column; no control characters, no spreadsheet formula
+        try:
+            name = check_name(name)
+        except LobbyError as exc:
+            bad("name", exc.message)
     id_number = phone = None
     if v.get("id_number"):
         try:
@@ -249,6 +297,13 @@ def _record(
     if prospect_text not in TRUE | FALSE:
         bad("prospect", tr("潜在客户应为 是/否 或 1/0"))
     approval = _approval(v, named_card, today, bad)
+    manager = ""
+    try:
+        manager = check_text(
+            v.get("manager", ""), field="manager", label=tr("客户经理"), limit=MANAGER_MAX
+        )
+    except LobbyError as exc:
+        bad("manager", exc.message)
     if errors:
         return None
     decided = decide_card(named_card, amounts["avg_assets_3m"], approval, today)
@@ -266,7 +321,7 @@ def _record(
         avg_assets_3m_fen=amounts["avg_assets_3m"],
         vip_card=decided.card,
         vip_special=decided.special,
-        manager=v.get("manager", ""),
+        manager=manager,
         prospect=prospect_text in TRUE,
         # an approval is kept with the card it approves, also when it has run out (the
         # desk then shows the card as due for downgrade, naming the approval); one for a
@@ -290,8 +345,11 @@ def _approval(
         return None
     if not by:
         bad("vip_approved_by", tr("填写了特批有效期至，但没有特批审批人"))
-    elif len(by) > 40:
-        bad("vip_approved_by", tr("特批审批人超过40个字"))
+    else:
+        try:
+            check_name(by, field="vip_approved_by", label=tr("特批审批人"), limit=APPROVER_MAX)
+        except LobbyError as exc:
+            bad("vip_approved_by", exc.message)
     until: date | None = None
     if not until_text:
         bad("vip_approved_until", tr("填写了特批审批人，但没有特批有效期至(例如 2027-06-30)"))

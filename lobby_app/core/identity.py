@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -179,12 +180,186 @@ def mask_card_parts(first6: str, last4: str) -> str:
     return f"{first6}******{last4}" if last4 else ""
 
 
-_LONG_DIGITS = re.compile(r"\d{7,}[\dXx]*")
+# ---------------------------------------------------------------- free text
+
+# What a person types between the digit groups of a number ("186-1205-7623",
+# "6222 0212 3456 7890", "110101 19840922 7176"): spaces of any width and hyphens or dashes
+# (ASCII, full-width, typographic). Not "." "," "/" ":", which belong to amounts, dates and
+# times ("1.5万", "3,000,000", "2026/12/01", "09:30"), nor a tab or a line break.
+_GAP_EXTRA = frozenset("\u2212\uff0d")  # minus sign, full-width hyphen-minus
+_MAX_GAP = 3  # at most this many separator characters between two digit groups
+_ID_X = frozenset("Xx\uff38\uff58")  # an ID's check character, ASCII or full-width
+_LONG_RUN = 7  # an unbroken run of this many digits is masked whatever it looks like
+_LONGEST = 19  # the longest number looked for: a card
+_AREA = re.compile(r"0(?:10|2\d|[3-9]\d\d)")
+_LANDLINE = re.compile(r"0(?:10|2\d|[3-9]\d\d)[2-9]\d{6,7}")
+_MOBILE = re.compile(r"(?:0086|86)?1[3-9]\d{9}")
+# ISO/IEC 7812 major industry identifiers of payment cards: 3 (JCB, Amex), 4-5 (Visa,
+# Mastercard), 6 (UnionPay 62...), 9 (domestic cards such as 95...)
+_CARD_FIRST = frozenset("34569")
+
+
+def _is_gap(ch: str) -> bool:
+    # a space of any width, not a tab or a line break: "A130\n2026-12-01" is two things
+    return unicodedata.category(ch) in ("Zs", "Pd") or ch in _GAP_EXTRA
+
+
+def _plausible_birth(yyyymmdd: str) -> bool:
+    y, m, d = int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:])
+    return 1900 <= y <= 2099 and 1 <= m <= 12 and 1 <= d <= 31
+
+
+def _number_kind(digits: str, chunks: list[str]) -> str | None:
+    """What a run of digits (its groups as typed in ``chunks``) is, if it is a personal
+    number: an ID (18 or 15 characters), a mobile (with or without 86), a landline with its
+    area code, or a bank card (16-19 digits)."""
+    n = len(digits)
+    id18 = n == 18 and digits[:17].isdigit() and digits[17] in "0123456789X"
+    if id18 and digits[:2] in PROVINCES and _plausible_birth(digits[6:14]):
+        return "id"
+    if not digits.isdigit():
+        return None
+    if n == 15 and digits[:2] in PROVINCES and _plausible_birth("19" + digits[6:12]):
+        return "id"
+    if _MOBILE.fullmatch(digits):
+        return "mobile"
+    if 16 <= n <= 19 and digits[0] in _CARD_FIRST:
+        return "card"
+    # a landline typed in groups has its area code as a group of its own ("010-6234 5678")
+    grouped = len(chunks) == 1 or (_AREA.fullmatch(chunks[0]) is not None and len(chunks) <= 3)
+    if _LANDLINE.fullmatch(digits) and grouped:
+        return "landline"
+    return None
+
+
+def _masked(digits: str, kind: str | None, head: bool, tail: bool) -> str:
+    """A number as JR/T 0171 lets it be shown: an ID by its last 4 only, a phone by its
+    first 3 and last 4, a card by its first 6 and last 4 (DOMAIN.md "Confidentiality")."""
+    if kind == "mobile" and len(digits) > 11:  # the country code stays as typed
+        code = digits[:-11] if head else "*" * (len(digits) - 11)
+        return code + _masked(digits[-11:], kind, head, tail)
+    first = {"mobile": 3, "landline": 3, "card": 6}.get(kind or "", 0) if head else 0
+    last = 4 if tail else 0
+    return digits[:first] + "*" * (len(digits) - first - last) + digits[len(digits) - last :]
+
+
+@dataclass
+class _Chunk:
+    start: int  # in the original text
+    end: int
+    digits: str  # ASCII digits (or "X")
+
+
+def _groups(text: str) -> list[list[_Chunk]]:
+    """Runs of digits (any script's digits, full-width included), each with what joins it
+    to the next: a group is digit runs joined by at most ``_MAX_GAP`` separators."""
+    groups: list[list[_Chunk]] = []
+    current: list[_Chunk] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isdecimal():
+            j = i
+            while j < n and text[j].isdecimal():
+                j += 1
+            current.append(_Chunk(i, j, "".join(str(unicodedata.decimal(c)) for c in text[i:j])))
+            i = j
+        elif ch in _ID_X and current and _x_ends_id(text, i):
+            current.append(_Chunk(i, i + 1, "X"))
+            i += 1
+        else:
+            j = i
+            while j < n and j - i < _MAX_GAP + 1 and _is_gap(text[j]):
+                j += 1
+            joined = current and j > i and j - i <= _MAX_GAP and j < n
+            if joined and (text[j].isdecimal() or (text[j] in _ID_X and _x_ends_id(text, j))):
+                i = j  # the separators inside a number
+                continue
+            if current:
+                groups.append(current)
+                current = []
+            i = max(j, i + 1)
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _x_ends_id(text: str, i: int) -> bool:
+    """An X right after digits is an ID's check character unless a word goes on ("10x")."""
+    nxt = unicodedata.normalize("NFKC", text[i + 1]) if i + 1 < len(text) else ""
+    return not (nxt.isascii() and nxt.isalnum())  # a full-width letter counts too
+
+
+def _spans(group: list[_Chunk]) -> list[tuple[int, int, str | None]]:
+    """The personal numbers in a group, as (first chunk, end chunk, kind): from the left,
+    the longest run of whole groups that is a number; then any unbroken run of 7 or more
+    digits that is left, whatever it is (a date written 20261201 excepted)."""
+    found: list[tuple[int, int, str | None]] = []
+    i = 0
+    while i < len(group):
+        hit: tuple[int, int, str | None] | None = None
+        ends, total = [], 0
+        for j in range(i, len(group)):
+            total += len(group[j].digits)
+            if total > _LONGEST:
+                break
+            ends.append(j + 1)
+        for j in reversed(ends):
+            typed = [c.digits for c in group[i:j]]
+            kind = _number_kind("".join(typed), typed)
+            if kind is not None:
+                hit = (i, j, kind)
+                break
+        if hit is not None:
+            found.append(hit)
+            i = hit[1]
+        else:
+            i += 1
+    taken = {k for a, b, _ in found for k in range(a, b)}
+    for k, c in enumerate(group):
+        if k in taken or len(c.digits) < _LONG_RUN:
+            continue
+        if len(c.digits) == 8 and _plausible_birth(c.digits):
+            continue  # a date, 20261201
+        found.append((k, k + 1, None))
+    return sorted(found)
 
 
 def mask_free_text(text: str) -> str:
-    """Mask runs of 7+ digits in free text (a note, an error, a log line): keep the last 4."""
-    return _LONG_DIGITS.sub(lambda m: "*" * (len(m.group()) - 4) + m.group()[-4:], text)
+    """Mask the ID, phone and bank card numbers in free text (a note, a reason, an audit
+    detail, a log line), however they are typed: with spaces or hyphens between the digit
+    groups, in full-width digits, with an X check character. Shown as JR/T 0171 allows at
+    most (ID: last 4; phone: first 3 + last 4; card: first 6 + last 4); any other unbroken
+    run of 7 or more digits keeps its last 4 only. Amounts (30万, 1.5万, 300000元), dates
+    (2026-12-01, 2026/12/01, 20261201), times and ticket numbers (A001) are left alone.
+
+    Where a number's digit groups touch other digits, the side that touches shows nothing:
+    no shown digits ever join other digits into a whole number."""
+    if sum(1 for ch in text if ch.isdecimal()) < _LONG_RUN:
+        return text
+    out: list[str] = []
+    at = 0
+    for group in _groups(text):
+        spans = _spans(group)
+        masked_chunks = {k for a, b, _ in spans for k in range(a, b)}
+        for a, b, kind in spans:
+            head = a == 0 or (a - 1) in masked_chunks
+            tail = b == len(group) or b in masked_chunks
+            digits = "".join(c.digits for c in group[a:b])
+            out.append(text[at : group[a].start])
+            out.append(_masked(digits, kind, head, tail))
+            at = group[b - 1].end
+    out.append(text[at:])
+    return "".join(out)
+
+
+# What the person who typed a note is told when a number in it was masked on saving.
+NOTES_MASKED = tr("备注中的证件号/手机号已遮盖")
+
+
+def masks_numbers(text: str) -> bool:
+    """Would saving ``text`` mask a number in it (to tell the person who typed it)?"""
+    return mask_free_text(text) != text
 
 
 def salutation(name: str, gender: str | None) -> str:

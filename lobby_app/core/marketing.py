@@ -81,13 +81,18 @@ def pick_sentence(
 
 def parse_rules_csv(text: str) -> list[Rule]:
     """``tier,need,sentence[,sort_order][,active]``; the whole table is checked first."""
+    from lobby_app.core.customer_csv import broken_csv, guarded
+
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = {h.strip() for h in reader.fieldnames or []}
+    try:
+        header = {h.strip() for h in reader.fieldnames or []}
+    except csv.Error as exc:
+        raise broken_csv(exc, reader.line_num) from None
     if not {"tier", "need", "sentence"} <= header:
         raise LobbyError("missing_column", tr("营销话术表须有列：tier,need,sentence"), line=1)
     tiers = {t.value for t in Tier} | {"prospect"}
     out: list[Rule] = []
-    for i, raw in enumerate(reader):
+    for i, raw in enumerate(guarded(reader, lambda: reader.line_num)):
         line = i + 2
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
         tier, need, sentence = row["tier"], row["need"], row["sentence"]

@@ -130,6 +130,27 @@ def parse_zones(value: str | Iterable[str]) -> tuple[Zone, ...]:
     return tuple(out)
 
 
-def counter_roles(zones: Iterable[Zone]) -> tuple[str, ...]:
-    """Who may sign in at a counter serving these zones."""
-    return SELF_SERVICE_ROLES if Zone.SELF_SERVICE in set(zones) else COUNTER_ROLES
+# Who serves each zone at a counter (DOMAIN.md "Zones" and "Who works in the lobby"): cash
+# work at the high counter is the closed-counter tellers'; non-cash work at the low counter
+# the open-counter tellers'; the VIP room is the customer managers'; the VIP cash counter is
+# a cash counter, kept by a cash teller (the VIP-window teller); a lobby guide assists at
+# self-service. The generic ``teller`` serves either counter. A customer manager may cover
+# a counter, and the branch head may take any window.
+ZONE_ROLES: dict[Zone, tuple[str, ...]] = {
+    Zone.CLOSED_COUNTER: ("teller", "teller_closed", "customer_manager", "branch_head"),
+    Zone.OPEN_COUNTER: ("teller", "teller_open", "customer_manager", "branch_head"),
+    Zone.VIP: ("customer_manager", "branch_head"),
+    Zone.SELF_SERVICE: SELF_SERVICE_ROLES,
+}
+VIP_CASH_ROLES = ZONE_ROLES[Zone.CLOSED_COUNTER]
+
+
+def counter_roles(zones: Iterable[Zone], *, cash: bool = False) -> tuple[str, ...]:
+    """Who may sign in at a counter serving these zones: the roles that serve every one of
+    them (a teller may not claim a window whose customers their post does not serve, a VIP
+    room least of all). At a cash counter (``cash``) the VIP zone is the VIP cash lane."""
+    allowed: tuple[str, ...] | None = None
+    for zone in dict.fromkeys(zones):
+        roles = VIP_CASH_ROLES if cash and zone is Zone.VIP else ZONE_ROLES[zone]
+        allowed = roles if allowed is None else tuple(r for r in allowed if r in roles)
+    return allowed if allowed is not None else ("branch_head",)

@@ -11,7 +11,7 @@ from lobby_app.core.i18n import tr
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # every revision in order; the last is what this program writes
-HO_REVISIONS = ("ho0001", "ho0002", "ho0003")
+HO_REVISIONS = ("ho0001", "ho0002", "ho0003", "ho0004")
 HO_HEAD = HO_REVISIONS[-1]
 VERSION_TABLE = "ho_alembic_version"
 

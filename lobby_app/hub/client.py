@@ -18,13 +18,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
-from lobby_app.hub.protocol import PROTOCOL_VERSION
+from lobby_app.hub.protocol import MAX_ID_CHARS, PROTOCOL_VERSION
 
 log = logging.getLogger(__name__)
+HELLO_ANSWER_S = 15.0  # the hub answers a hello at once; PIN hashing takes a fraction of this
 EventHandler = Callable[[str, dict[str, Any]], Awaitable[None] | None]
 StateHandler = Callable[[bool, str], Awaitable[None] | None]
 AUTH_FAILURES = (
@@ -93,17 +94,36 @@ class HubClient:
                 "hub_unreachable",
                 tr(f"连不上网点主机 {self.url}（{exc}）。请检查主机是否开机、网络是否连通"),
             ) from exc
-        await ws.send(
-            json.dumps({"v": PROTOCOL_VERSION, "type": "hello", "id": "hello", **self.hello})
-        )
+        except InvalidHandshake as exc:  # something else answers there (a web server, a proxy)
+            raise LobbyError(
+                "not_a_hub",
+                tr(
+                    f"{self.url} 上的程序不是网点主机(WebSocket 握手失败：{exc})。"
+                    "请核对网点主机的地址和端口(默认 8765)"
+                ),
+            ) from exc
         try:
-            answer = json.loads(await ws.recv())
-        except ConnectionClosed as exc:
-            raise LobbyError("hub_unreachable", tr("网点主机关闭了连接")) from exc
+            await ws.send(
+                json.dumps({"v": PROTOCOL_VERSION, "type": "hello", "id": "hello", **self.hello})
+            )
+            answer = json.loads(await asyncio.wait_for(ws.recv(), HELLO_ANSWER_S))
+        except (ConnectionClosed, TimeoutError) as exc:
+            await ws.close()
+            raise LobbyError("hub_unreachable", tr("网点主机关闭了连接或没有应答")) from exc
+        except ValueError as exc:  # not JSON: not our hub
+            await ws.close()
+            raise LobbyError(
+                "not_a_hub", tr(f"{self.url} 的应答不是网点主机的协议，请核对地址和端口")
+            ) from exc
+        if not isinstance(answer, dict) or not isinstance(answer.get("result", {}), dict):
+            await ws.close()
+            raise LobbyError(
+                "not_a_hub", tr(f"{self.url} 的应答不是网点主机的协议，请核对地址和端口")
+            )
         if not answer.get("ok"):
             await ws.close()
-            raise LobbyError(answer.get("error", "refused"), answer.get("message", ""))
-        self.welcome = answer["result"]
+            raise LobbyError(str(answer.get("error", "refused")), str(answer.get("message", "")))
+        self.welcome = answer.get("result") or {}
         self._ws = ws
         self._connected.set()
 
@@ -145,9 +165,22 @@ class HubClient:
             self._connected.clear()
             self._ws = None
 
-    async def request(self, command: str, **args: Any) -> Any:
-        """Send a command and wait for its reply; survives a reconnection in between."""
-        rid = f"{self._prefix}-{next(self._ids)}"
+    async def request(self, command: str, /, *, request_id: str | None = None, **args: Any) -> Any:
+        """Send a command and wait for its reply; survives a reconnection in between.
+        ``request_id``: the caller's own id (a script's ``--request-id``), so that sending the
+        same request again, from another process too, acts once; else a fresh one."""
+        if request_id is not None and not (
+            isinstance(request_id, str)
+            and request_id.strip()
+            and len(request_id) <= MAX_ID_CHARS
+            and request_id.isprintable()
+        ):
+            raise LobbyError(
+                "bad_request_id",
+                tr(f"请求编号应为 1 到 {MAX_ID_CHARS} 个可见字符"),
+                field="request_id",
+            )
+        rid = request_id or f"{self._prefix}-{next(self._ids)}"
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.request_timeout_s
         payload = json.dumps(

@@ -11,7 +11,9 @@ from lobby_app.core import staffing
 from lobby_app.core.business import parse_priority
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
+from lobby_app.core.limits import check_amount_fen, check_day
 from lobby_app.core.zones import parse_zone
+from lobby_app.hub.protocol import is_int
 from lobby_app.models.base import utcnow
 from lobby_app.store import admin, commands, dayclose, referrals, teller, walkin
 from lobby_app.store.db import Store
@@ -44,10 +46,14 @@ class Command:
     changes_lobby: bool
 
 
+# Arguments are taken as their JSON type says, strictly: ``true`` is not window 1, the
+# string "false" is not a yes, a list is not a customer id (issue 16 item 12).
+
+
 def _window(station: Station, args: dict[str, Any]) -> int:
     window = station.window if station.kind == "teller" else args.get("window")
-    if not isinstance(window, int):
-        raise LobbyError("bad_args", tr("缺少窗口号 window"), field="window")
+    if not is_int(window):
+        raise LobbyError("bad_args", tr("缺少窗口号 window(整数)"), field="window")
     return window
 
 
@@ -58,21 +64,51 @@ def _str(args: dict[str, Any], key: str, default: str = "") -> str:
     return value
 
 
+def _opt_str(args: dict[str, Any], key: str) -> str | None:
+    """An optional string: absent, null or empty is None."""
+    value = args.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise LobbyError("bad_args", tr(f"{key} 应为字符串或省略"), field=key)
+    return value or None
+
+
+def _bool(args: dict[str, Any], key: str, default: bool = False) -> bool:
+    value = args.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise LobbyError("bad_args", tr(f"{key} 应为 true 或 false"), field=key)
+    return value
+
+
+def _opt_int(args: dict[str, Any], key: str) -> int | None:
+    value = args.get(key)
+    if value is None:
+        return None
+    if not is_int(value):
+        raise LobbyError("bad_args", tr(f"{key} 应为整数"), field=key)
+    return value
+
+
 def _issue(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
-    needs = a.get("needs", [])
+    needs = a.get("needs")
+    needs = [] if needs is None else needs
     if not isinstance(needs, list) or not all(isinstance(n, str) for n in needs):
         raise LobbyError("bad_args", tr("needs 应为字符串列表"), field="needs")
+    priority, zone = _opt_str(a, "priority"), _opt_str(a, "zone")
     req = commands.IssueRequest(
         business_code=_str(a, "business"),
-        customer_id=a.get("customer_id") or None,
-        vip=bool(a.get("vip", False)),
+        customer_id=_opt_str(a, "customer_id"),
+        vip=_bool(a, "vip"),
         vip_reason=_str(a, "vip_reason"),
-        priority=parse_priority(_str(a, "priority")) if a.get("priority") else None,
+        priority=parse_priority(priority) if priority else None,
         priority_reason=_str(a, "priority_reason"),
         needs=tuple(needs),
         greeting_note=_str(a, "greeting_note"),
         needs_note=_str(a, "needs_note"),
-        zone=parse_zone(_str(a, "zone")) if a.get("zone") else None,
+        zone=parse_zone(zone) if zone else None,
         zone_reason=_str(a, "zone_reason"),
         actor=st.actor,
     )
@@ -101,7 +137,7 @@ def _call_back(store: Store, st: Station, a: dict[str, Any], rid: str) -> object
 
 def _rate(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
     score = a.get("score")
-    if not isinstance(score, int) or isinstance(score, bool):
+    if not is_int(score):
         raise LobbyError("bad_args", tr("score 应为 1 到 5 的整数"), field="score")
     return teller.rate(store, _window(st, a), score, request_id=rid).as_json()
 
@@ -111,9 +147,12 @@ def _day_arg(a: dict[str, Any], key: str) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(str(value))
+        if not isinstance(value, str):
+            raise ValueError(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise LobbyError("bad_args", tr(f"{key} 应为日期，如 2026-11-20"), field=key) from None
+    return check_day(day, field=key)
 
 
 def _report(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
@@ -129,7 +168,7 @@ def _close_day(store: Store, st: Station, a: dict[str, Any], rid: str) -> object
         reason=_str(a, "reason"),
         waiting=_str(a, "waiting", "left"),
         self_service=_str(a, "self_service", "done"),
-        force=a.get("force") is True,
+        force=_bool(a, "force"),
     ).as_json()
 
 
@@ -163,8 +202,8 @@ def _register(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
         store,
         name=_str(a, "name"),
         phone=_str(a, "phone"),
-        id_number=_str(a, "id_number") or None,
-        consent=a.get("consent") is True,
+        id_number=_opt_str(a, "id_number"),
+        consent=_bool(a, "consent"),
         actor=st.actor,
     ).as_json()
 
@@ -189,7 +228,7 @@ def _refer(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
         actor=st.actor,
         request_id=rid,
     )
-    return {**ref, "slip_here": a.get("slip_here") is True}
+    return {**ref, "slip_here": _bool(a, "slip_here")}
 
 
 def _head(st: Station) -> bool:
@@ -197,17 +236,24 @@ def _head(st: Station) -> bool:
 
 
 def _inbox(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
-    mine = st.kind == "manager" and not (_head(st) and a.get("all"))
+    """A manager's own referrals (the branch head's all, with ``all``); at the desk, the
+    status of all (the branch head: the details). ``referrals.referrals_for`` decides."""
+    mine = st.kind == "manager" and not (_head(st) and _bool(a, "all"))
     return [
         r.as_json()
-        for r in referrals.inbox(
-            store, to_staff=st.staff_no if mine else None, open_only=not a.get("closed", False)
+        for r in referrals.referrals_for(
+            store,
+            st.staff_no,
+            to_staff=st.staff_no if mine else None,
+            open_only=not _bool(a, "closed"),
         )
     ]
 
 
 def _referral_detail(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
-    return referrals.referral_detail(store, _str(a, "referral")).as_json()
+    """Only the manager it was sent to and the branch head see the details; refused and
+    audited for another manager (``referrals.referral_detail``)."""
+    return referrals.referral_detail(store, _str(a, "referral"), viewer=st.staff_no).as_json()
 
 
 def _accept(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
@@ -223,14 +269,10 @@ def _contact(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
 
 
 def _outcome(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
-    from datetime import date
-
-    amount = a.get("amount_fen", 0)
-    if not isinstance(amount, int):
-        raise LobbyError("bad_args", tr("amount_fen 应为整数(分)"), field="amount_fen")
+    amount = check_amount_fen(a.get("amount_fen", 0), field="amount_fen")
     follow = _str(a, "follow_up_on")
     try:
-        follow_on = date.fromisoformat(follow) if follow else None
+        follow_on = check_day(date.fromisoformat(follow), field="follow_up_on") if follow else None
     except ValueError:
         raise LobbyError(
             "bad_date", tr(f"跟进日期“{follow}”应为 YYYY-MM-DD"), field="follow_up_on"
@@ -254,10 +296,9 @@ def _managers(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
 
 
 def _transfer(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
-    zone = parse_zone(_str(a, "to_zone")) if a.get("to_zone") else None
-    to_window = a.get("to_window")
-    if to_window is not None and not isinstance(to_window, int):
-        raise LobbyError("bad_args", tr("to_window 应为整数"), field="to_window")
+    to_zone = _opt_str(a, "to_zone")
+    zone = parse_zone(to_zone) if to_zone else None
+    to_window = _opt_int(a, "to_window")
     return teller.transfer(
         store,
         _window(st, a),

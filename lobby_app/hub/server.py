@@ -41,7 +41,7 @@ from lobby_app.models.base import utcnow
 from lobby_app.store import commands
 from lobby_app.store.admin import sign_in_counter
 from lobby_app.store.db import Store
-from lobby_app.store.staff import login, station_key
+from lobby_app.store.staff import check_station_key, ensure_station_key, login
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -143,7 +143,9 @@ class Hub:
         self._lobby_cache: tuple[float, int, dict[str, object]] | None = None
         self._generation = 0
         self.stats = HubStats()
-        self.key = station_key(store)
+        # The station key if this hub made it now (a branch without one): shown once by
+        # ``lobby-app hub``. The store keeps only its hash; a hello is checked against that.
+        self.key: str | None = ensure_station_key(store)
         # The nightly sync: at the branch's sync time, after a day close, and at start when a
         # night was missed (the PC was off). It runs on its own thread, never on the loop.
         self.nightly_sync = nightly_sync
@@ -167,6 +169,9 @@ class Hub:
         sock = next(iter(self._server.sockets))
         self.port = sock.getsockname()[1]
         log.info("hub listening on ws://%s:%s", self.host, self.port)
+        from lobby_app.store.backup import HubPresence
+
+        self._presence = HubPresence.take(self.store.data_dir)  # a restore waits for us
         if self.nightly_sync:
             self._sync_task = asyncio.create_task(self._sync_loop())
 
@@ -185,14 +190,17 @@ class Hub:
         status = await asyncio.to_thread(sync_status, self.store)
         settings = await asyncio.to_thread(commands.settings, self.store)
         last = datetime.fromisoformat(status.last_success_at) if status.last_success_at else None
-        if not is_due(utcnow(), settings, last):
+        tried = datetime.fromisoformat(status.last_attempt_at) if status.last_attempt_at else None
+        # a failed (e.g. abandoned) sync is tried again a while later, not every check
+        if not is_due(utcnow(), settings, last, last_attempt=tried, failed=bool(status.last_error)):
             return False
         await self.sync_now("scheduled")
         return True
 
     async def sync_now(self, why: str) -> dict[str, Any]:
-        """Run one sync (unless one is running) and tell the desks how it went."""
-        from lobby_app.sync.engine import run_sync
+        """Run one sync (unless one is running) and tell the desks how it went. The nightly
+        one backs the store up first."""
+        from lobby_app.sync.engine import run_nightly, run_sync
 
         if self._sync_running is None:
             self._sync_running = asyncio.Lock()
@@ -200,7 +208,8 @@ class Hub:
             return self.last_sync or {}
         async with self._sync_running:
             log.info("sync (%s) starting", why)
-            result = (await asyncio.to_thread(run_sync, self.store)).as_json()
+            run = run_nightly if why == "scheduled" else run_sync
+            result = (await asyncio.to_thread(run, self.store)).as_json()
             self.last_sync = result
             log.info("sync (%s): %s %s", why, result["status"], result["message"])
             self._seq += 1
@@ -228,6 +237,9 @@ class Hub:
             self._lobby_task.cancel()
         if self._sync_task is not None and not self._sync_task.done():
             self._sync_task.cancel()
+        presence = getattr(self, "_presence", None)
+        if presence is not None:
+            presence.release()
         self._pool.shutdown(wait=True)
         self._read_pool.shutdown(wait=True)
 
@@ -294,10 +306,11 @@ class Hub:
         return peer
 
     async def _authenticate(self, body: dict[str, Any]) -> Station:
-        import hmac
-
         key = body.get("key")
-        if not isinstance(key, str) or not hmac.compare_digest(key, self.key):
+        loop = asyncio.get_running_loop()
+        if not await loop.run_in_executor(
+            self._read_pool, lambda: check_station_key(self.store, key)
+        ):
             raise LobbyError(
                 "bad_station_key",
                 tr("站点密钥不正确：本机不属于该网点，请向网点负责人索取正确的站点密钥"),
@@ -306,8 +319,8 @@ class Hub:
         if kind not in protocol.STATION_KINDS:
             raise LobbyError("malformed", tr(f"station 应为 {'/'.join(protocol.STATION_KINDS)}"))
         window = body.get("window")
-        if kind == "teller" and not isinstance(window, int):
-            raise LobbyError("malformed", tr("柜员站点须给出窗口号 window"))
+        if kind == "teller" and not protocol.is_int(window):  # ``true`` is not window 1
+            raise LobbyError("malformed", tr("柜员站点须给出窗口号 window(整数)"))
         if kind == "display":  # the public screen: no staff, no personal data
             return Station("display", None, "", "")
         staff_no, pin = body.get("staff"), body.get("pin")
@@ -385,6 +398,14 @@ class Hub:
         return command
 
     async def _after(self, name: str, result: object) -> None:
+        """The pushes after a command that is done (committed): a failure here is logged,
+        never reported as the command's (a saved ticket must not read as refused)."""
+        try:
+            await self._push_after(name, result)
+        except Exception:
+            log.exception("pushing after %s failed", name)
+
+    async def _push_after(self, name: str, result: object) -> None:
         if COMMANDS[name].changes_lobby:
             await self._announce(name, result)
         if name == "close_day" and self.nightly_sync:
@@ -416,23 +437,24 @@ class Hub:
                 log.exception("local listener failed on %s", name)
 
     def _referral_event(self, referral: dict[str, Any]) -> None:
-        """Personal data: only to the desks and to the manager the referral names."""
+        """Personal data: the details only to the manager the referral names and the branch
+        head; the desks follow its status (``referrals.status_only``)."""
+        from lobby_app.store.referrals import status_only
+
         self._seq += 1
         message = protocol.event("referral", referral, self._seq)
-        to = [
-            p.ws
-            for p in self._peers
-            if p.station.kind == "desk"
-            or (
-                p.station.kind == "manager"
-                and (
-                    p.station.staff_no == referral.get("to_staff")
-                    or p.station.role == "branch_head"
-                )
-            )
-        ]
-        broadcast(to, message)
-        self._tell_local("referral", json.loads(message))
+        brief = protocol.event("referral", status_only(referral), self._seq)
+        full_to, brief_to = [], []
+        for p in self._peers:
+            st = p.station
+            head = st.role == "branch_head" and st.kind in ("desk", "manager")
+            if head or (st.kind == "manager" and st.staff_no == referral.get("to_staff")):
+                full_to.append(p.ws)
+            elif st.kind == "desk":
+                brief_to.append(p.ws)
+        broadcast(full_to, message)
+        broadcast(brief_to, brief)
+        self._tell_local("referral", json.loads(brief))  # the desk that embeds the hub
 
     async def public_lobby(self) -> dict[str, object]:
         """The lobby every station may see, from the cache when nothing changed since."""

@@ -29,7 +29,8 @@ class HubThread:
         return self.hub.url
 
     @property
-    def key(self) -> str:
+    def key(self) -> str | None:
+        """The station key if this hub made it (shown once); None once the branch had one."""
         return self.hub.key
 
     def start(self) -> None:

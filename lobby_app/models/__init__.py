@@ -5,7 +5,7 @@ from lobby_app.models.branch import BusinessTypeRow, Counter, Setting, Staff
 from lobby_app.models.customer import AuditEvent, Customer, Registration
 from lobby_app.models.dayclose import CounterEvent, DayClose
 from lobby_app.models.referral import MarketingRule, Referral, ReferralCredit
-from lobby_app.models.sync import ChangeLog, SyncState
+from lobby_app.models.sync import ChangeLog, SyncQuarantine, SyncState
 from lobby_app.models.ticket import CommandLog, NumberCounter, Ticket, TicketEvent, TicketNeed
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "Registration",
     "Setting",
     "Staff",
+    "SyncQuarantine",
     "SyncState",
     "Ticket",
     "TicketEvent",

@@ -7,10 +7,12 @@ by a monotonically increasing ``seq``. A deletion is such a row with ``op = 'd'`
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lobby_app.models.base import Base
+from lobby_app.models.base import Base, UtcDateTime
 
 # The tables the branch owns and sends up, with the SQL of each row's key as text.
 UP_TABLES: dict[str, str] = {
@@ -41,3 +43,16 @@ class SyncState(Base):
     __tablename__ = "sync_state"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class SyncQuarantine(Base):
+    """A row head office refused (a value over its column limit, a NUL character): kept here,
+    reported, and sent again at every sync until head office takes it."""
+
+    __tablename__ = "sync_quarantine"
+    tbl: Mapped[str] = mapped_column(String(32), primary_key=True)
+    row_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(300))
+    first_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

@@ -19,9 +19,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lobby_app.core import limits
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
 from lobby_app.core.pins import check_pin_format, hash_pin
+from lobby_app.core.queue import CASH_KINDS
 from lobby_app.core.staffing import (
     COUNTER_KINDS,
     DESK_ROLES,
@@ -39,15 +41,15 @@ from lobby_app.models.base import utcnow
 from lobby_app.store.db import Store
 from lobby_app.store.setup import BranchSettings
 
-# Limits shared with head office's columns (headoffice/schema.py), so nothing accepted here
-# is refused by the nightly sync.
-BANK_NAME_MAX = 80
-BRANCH_NAME_MAX = 120
-BRANCH_CODE_MAX = 16
-STAFF_NO_MAX = 32
-STAFF_NAME_MAX = 40
-COUNTER_NAME_MAX = 40
-LOCATION_MAX = 40
+# Limits shared with head office's columns (core/limits.py, used by headoffice/schema.py),
+# so nothing accepted here is refused by the nightly sync.
+BANK_NAME_MAX = limits.BANK_NAME_MAX
+BRANCH_NAME_MAX = limits.BRANCH_NAME_MAX
+BRANCH_CODE_MAX = limits.BRANCH_CODE_MAX
+STAFF_NO_MAX = limits.STAFF_NO_MAX
+STAFF_NAME_MAX = limits.PERSON_NAME_MAX
+COUNTER_NAME_MAX = limits.COUNTER_NAME_MAX
+LOCATION_MAX = limits.LOCATION_MAX
 WINDOW_MAX = 999
 
 _HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*[-–~至]\s*(\d{1,2}):(\d{2})$")
@@ -71,7 +73,7 @@ class Person:
 
 def check_person(s: Session, staff_no: str, roles: Sequence[str], *, doing: str) -> Person:
     """The person a command acts for: must exist, be active, not locked, and hold a role."""
-    no = (staff_no or "").strip()
+    no = limits.check_actor(staff_no or "")
     if not no:
         raise LobbyError(
             "actor_required",
@@ -143,7 +145,7 @@ def branch_has_head(store: Store) -> bool:
 def check_head(s: Session, actor: str) -> str:
     """A set-up change needs a branch head, once the branch has one (see the module doc)."""
     if not has_branch_head(s):
-        return (actor or "").strip() or "setup"
+        return limits.check_actor(actor or "") or "setup"
     return check_person(s, actor, HEAD_ROLES, doing=tr("修改网点设置")).staff_no
 
 
@@ -161,14 +163,10 @@ def parse_hours(value: str) -> tuple[str, str]:
 
 
 def _text(value: str, label: str, limit: int, fld: str, *, required: bool = True) -> str:
-    v = (value or "").strip()
-    if required and not v:
-        raise LobbyError("required", tr(f"请填写{label}"), field=fld)
-    if len(v) > limit:
-        raise LobbyError("too_long", tr(f"{label}最多 {limit} 个字，现为 {len(v)} 个字"), field=fld)
-    if any(ord(ch) < 32 for ch in v):
-        raise LobbyError("bad_text", tr(f"{label}含有不可见的控制字符，请重新输入"), field=fld)
-    return v
+    """Typed set-up text: the limit is head office's column (core/limits.py)."""
+    return limits.check_text(
+        value or "", field=fld, label=label, limit=limit, code="too_long", required=required
+    )
 
 
 def branch_changes(
@@ -477,7 +475,7 @@ def check_staff_row(
 ) -> StaffRow:
     row = StaffRow(
         staff_no=_staff_no(staff_no),
-        name=_text(name, tr("姓名"), STAFF_NAME_MAX, "name"),
+        name=limits.check_name(name or "", label=tr("姓名"), code="too_long"),
         role=parse_role(role),
         pin=pin or None,
         location=_text(location, tr("位置"), LOCATION_MAX, "location", required=False),
@@ -536,7 +534,7 @@ def edit_staff(
         who = check_head(s, actor)
         st = _get_staff(s, staff_no)
         if name is not None:
-            st.name = _text(name, tr("姓名"), STAFF_NAME_MAX, "name")
+            st.name = limits.check_name(name, label=tr("姓名"), code="too_long")
         if role is not None:
             new_role = parse_role(role)
             if st.role == "branch_head" and new_role != "branch_head":
@@ -641,9 +639,12 @@ class StaffImport:
 def parse_staff_csv(text: str) -> tuple[list[tuple[int, StaffRow]], list[dict[str, object]]]:
     """Rows of ``staff_no,name,role[,pin][,location]`` (English or Chinese headers), each
     checked; errors name the line and the column."""
+    from lobby_app.core.customer_csv import guarded
+
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    lines = guarded(reader, lambda: reader.line_num)  # a 128 KiB field: refused, not a crash
     try:
-        header = [h.strip().lower() for h in next(reader)]
+        header = [h.strip().lower() for h in next(lines)]
     except StopIteration:
         return [], [{"line": 1, "field": "", "message": tr("文件是空的")}]
     cols: dict[str, int] = {}
@@ -658,7 +659,7 @@ def parse_staff_csv(text: str) -> tuple[list[tuple[int, StaffRow]], list[dict[st
     rows: list[tuple[int, StaffRow]] = []
     errors: list[dict[str, object]] = []
     seen: dict[str, int] = {}
-    for line, values in enumerate(reader, start=2):
+    for line, values in enumerate(lines, start=2):
         if not any(v.strip() for v in values):
             continue
 
@@ -747,7 +748,9 @@ def sign_in_counter(
 def sign_in(s: Session, c: Counter, staff_no: str, now: datetime) -> Person:
     """``sign_in_counter`` inside a command's own transaction."""
     zones = [Zone(z) for z in c.zones.split(",") if z]
-    who = check_person(s, staff_no, counter_roles(zones), doing=tr(f"在 {c.window_no} 号窗口签到"))
+    # only a post that serves every zone of the window (core/staffing.py counter_roles)
+    roles = counter_roles(zones, cash=c.kind in CASH_KINDS)
+    who = check_person(s, staff_no, roles, doing=tr(f"在 {c.window_no} 号窗口签到"))
     # one person, one window: signing in here signs them out of any other window
     for other in s.scalars(
         select(Counter).where(Counter.staff_no == who.staff_no, Counter.window_no != c.window_no)

@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
+from lobby_app.core import limits
 from lobby_app.core.business import (
     BusinessType,
     PriorityKind,
@@ -76,8 +77,8 @@ from lobby_app.store.views import (
     ZoneQueue,
 )
 
-NOTE_MAX = 500
-REASON_MAX = 100
+NOTE_MAX = limits.NOTE_MAX
+REASON_MAX = limits.TICKET_REASON_MAX
 LOOKUP_LIMIT = 20
 RECENT_NOTES = 3
 
@@ -346,21 +347,17 @@ def find_one_customer(store: Store, query: str) -> CustomerView:
 
 def record_audit(store: Store, *, actor: str, action: str, detail: str) -> None:
     with store.write() as s:
-        s.add(AuditEvent(actor=actor, action=action, detail=mask_free_text(detail)[:500]))
+        detail = limits.clean_detail(mask_free_text(detail), 500)
+        s.add(AuditEvent(actor=limits.check_actor(actor), action=action, detail=detail))
 
 
 # ---------------------------------------------------------------- tickets
 
 
 def _check_text(value: str, field: str, label: str, limit: int) -> str:
-    value = value.strip()
-    if len(value) > limit:
-        raise LobbyError(
-            "text_too_long",
-            tr(f"{label}最多{limit}字，现为{len(value)}字，请精简后再取号"),
-            field=field,
-        )
-    return value
+    """Typed notes and reasons: the limit, and no NUL/ESC/direction overrides (head office's
+    database refuses NUL: one such note would hold up the branch's sync; core/limits.py)."""
+    return limits.check_text(value, field=field, label=label, limit=limit, multiline=True)
 
 
 def _next_seq(s: Session, bdate: date, prefix: str) -> int:
@@ -419,6 +416,12 @@ def issue_ticket(
     vip_reason = _check_text(req.vip_reason, "vip_reason", tr("贵宾原因"), REASON_MAX)
     prio_reason = _check_text(req.priority_reason, "priority_reason", tr("优先原因"), REASON_MAX)
     zone_reason = _check_text(req.zone_reason, "zone_reason", tr("改派原因"), REASON_MAX)
+    limits.check_actor(req.actor)
+    # No full ID, phone or card number is kept in free text: masked as JR/T 0171 shows them
+    # (DOMAIN.md "Confidentiality"), and the lobby manager is told (``notes_masked``).
+    typed = (greeting, needs_note, vip_reason, prio_reason, zone_reason)
+    greeting, needs_note, vip_reason, prio_reason, zone_reason = map(mask_free_text, typed)
+    notes_masked = typed != (greeting, needs_note, vip_reason, prio_reason, zone_reason)
     needs = tuple(sorted({parse_need(n) for n in req.needs}))
     if req.priority is PriorityKind.OTHER and not prio_reason:
         raise LobbyError(
@@ -555,6 +558,7 @@ def issue_ticket(
             estimated_wait_min=est,
             needs=needs,
             windows=tuple(lane_places(s).get(mine.lane, ())),
+            notes_masked=notes_masked,
         )
 
 
@@ -628,7 +632,8 @@ def record_print(
         if t is None:
             raise LobbyError("unknown_ticket", tr("找不到该票，无法记录打印结果"))
         t.print_status = "printed" if ok else "failed"
-        t.print_error = "" if ok else detail[:500]
+        detail = limits.clean_detail(detail, limits.PRINT_ERROR_MAX)  # a station's words
+        t.print_error = "" if ok else detail
         s.add(
             TicketEvent(
                 ticket_id=ticket_id,
@@ -799,6 +804,9 @@ def change_settings(store: Store, changes: dict[str, str], *, actor: str) -> Bra
             raise LobbyError(
                 "unknown_setting", tr(f"没有设置项“{key}”。可设置：{known}"), field=key
             )
+        # no NUL/ESC in any setting (a printer name with NUL broke printing); the column
+        # holds 2000 (core/limits.py)
+        limits.check_text(value, field=key, label=tr("设置值"), limit=limits.SETTING_MAX)
         if key in _SETUP_KEYS:
             from lobby_app.store.admin import branch_changes
 

@@ -16,8 +16,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lobby_app.core import limits
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
+from lobby_app.core.identity import mask_free_text
+from lobby_app.core.limits import check_text
 from lobby_app.core.zones import Zone
 from lobby_app.models import AuditEvent, DayClose, Ticket, TicketEvent
 from lobby_app.models.base import utcnow
@@ -35,7 +38,7 @@ OUTCOME_LABELS = {
     "no_show": tr("过号未到"),
 }
 CLOSING_ROLES = ("lobby_manager", "branch_head")
-REASON_MAX = 200
+REASON_MAX = limits.REASON_MAX
 
 
 @dataclass(frozen=True)
@@ -73,14 +76,11 @@ def _check_actor(s: Session, actor: str) -> None:
 
 
 def _reason(reason: str, required: bool, what: str) -> str:
-    reason = reason.strip()
-    if len(reason) > REASON_MAX:
-        raise LobbyError(
-            "too_long", tr(f"原因最多 {REASON_MAX} 字，现在 {len(reason)} 字"), field="reason"
-        )
+    # the limit is head office's column; no NUL/ESC (core/limits.py)
+    reason = check_text(reason, field="reason", label=tr("原因"), limit=REASON_MAX, code="too_long")
     if required and not reason:
         raise LobbyError("reason_required", tr(f"{what}请填写原因（--reason）"), field="reason")
-    return reason
+    return mask_free_text(reason)  # no full ID/phone/card kept in free text (JR/T 0171)
 
 
 def close_day(

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import random
 import secrets
 import sqlite3
+import stat
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +25,18 @@ DB_NAME = "branch.sqlite3"
 KEY_NAME = "id-hash.key"
 
 
+# How long a command waits for the other writers (stations through the hub, scripts, the
+# nightly sync) before it says the store is busy. SQLite's busy handler waits up to
+# BUSY_TIMEOUT_MS inside each statement; taking the write lock (BEGIN IMMEDIATE) is tried
+# again, after a short random pause, until WRITE_WAIT_S have passed in all. A branch's
+# commands hold the lock for milliseconds; 40 processes racing on two cores starve each
+# other for seconds, which a 5 s timeout turned into "store busy" for 19 % of them
+# (issue 16 item 8).
+BUSY_TIMEOUT_MS = 10_000
+WRITE_WAIT_S = 30.0
+_JITTER = random.Random()  # its own: the process's shared random state is left alone
+
+
 def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("lobby-app", appauthor=False))
 
@@ -34,7 +49,7 @@ def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=5000")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cur.close()
 
 
@@ -57,6 +72,7 @@ class Store:
     def open(cls, data_dir: Path | str | None = None, *, migrate: bool = True) -> Store:
         path = Path(data_dir) if data_dir is not None else default_data_dir()
         _ensure_writable_dir(path)
+        secure_data_dir(path)
         id_key = _load_or_create_key(path / KEY_NAME)
         engine = create_engine(f"sqlite:///{path / DB_NAME}", future=True)
         event.listen(engine, "connect", _set_pragmas)
@@ -75,8 +91,10 @@ class Store:
                     ),
                 ) from exc
             from lobby_app.store.setup import ensure_defaults
+            from lobby_app.store.staff import protect_station_key
 
             ensure_defaults(store)
+            protect_station_key(store)  # a key kept in plain text by an older version
         return store
 
     @property
@@ -85,12 +103,38 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """One write transaction: takes SQLite's write lock at BEGIN, commits at the end."""
+        """One write transaction: takes SQLite's write lock at BEGIN (waiting for it within
+        ``WRITE_WAIT_S``), commits at the end."""
+        session = self._locked_session()
         try:
-            with self._write.begin() as session:
+            try:
                 yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
         except OperationalError as exc:
             raise _environment_error(exc, self.db_path) from exc
+
+    def _locked_session(self) -> Session:
+        """A session whose transaction holds the write lock. BEGIN IMMEDIATE is the only
+        statement that may find the lock taken (WAL: readers never block the writer), so
+        retrying it alone is safe: nothing of the command has run yet."""
+        deadline = time.monotonic() + WRITE_WAIT_S
+        pause = 0.005
+        while True:
+            session = self._write()
+            try:
+                session.connection()  # BEGIN IMMEDIATE (see _begin)
+                return session
+            except OperationalError as exc:
+                session.close()
+                if not _is_busy(exc) or time.monotonic() + pause >= deadline:
+                    raise _environment_error(exc, self.db_path) from exc
+            time.sleep(pause * _JITTER.uniform(0.5, 1.5))  # racing writers spread out
+            pause = min(pause * 2, 0.25)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -102,6 +146,11 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    text = str(exc.orig)
+    return "locked" in text or "busy" in text
 
 
 def _environment_error(exc: OperationalError, db: Path) -> LobbyError:
@@ -133,6 +182,61 @@ def _ensure_writable_dir(path: Path) -> None:
             ),
             field="data_dir",
         ) from exc
+
+
+# What the app keeps in its data directory; anything else a person put there is theirs.
+OWN_FOLDERS = frozenset({"tickets", "reports", "backups"})
+_OWN_SUFFIXES = (".sqlite3", ".sqlite3-wal", ".sqlite3-shm", ".sqlite3-journal", ".key", ".pdf")
+
+
+def _own_file(name: str) -> bool:
+    return name.endswith(_OWN_SUFFIXES) or name.startswith((DB_NAME, KEY_NAME))
+
+
+def secure_data_dir(path: Path) -> None:
+    """Only this user may read the branch's files: the store (names, PIN hashes), its WAL,
+    the hash key, the head-office demo store, ticket PDFs, backups. Group and other access
+    is taken off the data directory and what is in it (0700, 0600), and this process
+    creates files without group or other access from now on (umask 077).
+
+    The app's files directly in the directory are checked at every open (a few); its
+    folders (tickets, reports, backups) are walked only while still open to others, so an
+    old store is put right once. Symbolic links, other users' files and files the app does
+    not make are left alone. Not on Windows, where the user profile's ACLs do this
+    (DOMAIN.md "Confidentiality")."""
+    if os.name != "posix":
+        return
+    os.umask(os.umask(0o077) | 0o077)  # tighten, never loosen, what the caller had
+    _private(path)
+    try:
+        entries = list(os.scandir(path))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False) and entry.name in OWN_FOLDERS:
+            if _private(Path(entry.path)):
+                for root, dirs, files in os.walk(entry.path):
+                    for name in dirs:
+                        _private(Path(root) / name)
+                    for name in files:
+                        _private(Path(root) / name)
+        elif entry.is_file(follow_symlinks=False) and _own_file(entry.name):
+            _private(Path(entry.path))
+
+
+def _private(path: Path) -> bool:
+    """Take group and other access off ``path`` (0644 -> 0600, 0755 -> 0700, 0444 -> 0400);
+    whether it had any. Another user's file, a link or a vanished file is left as it is."""
+    try:
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode) or st.st_uid != os.geteuid():
+            return False
+        if st.st_mode & 0o077:
+            os.chmod(path, stat.S_IMODE(st.st_mode) & ~0o077)
+            return True
+    except OSError:
+        pass  # not ours to change, or gone: the directory's 0700 still guards it
+    return False
 
 
 def _load_or_create_key(path: Path) -> bytes:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, datetime
 
 from sqlalchemy import delete, select
@@ -18,11 +18,27 @@ from sqlalchemy.orm import Session
 from lobby_app.core.business import NEED_TAGS, PRIORITY_LABELS, PriorityKind, parse_need
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
-from lobby_app.core.identity import mask_card_parts, mask_id_last4, mask_phone_parts, salutation
+from lobby_app.core.identity import (
+    mask_card_parts,
+    mask_free_text,
+    mask_id_last4,
+    mask_phone_parts,
+    salutation,
+)
+from lobby_app.core.limits import (
+    AMOUNT_MAX_FEN,
+    OUTCOME_NOTE_MAX,
+    PRODUCT_MAX,
+    REFERRAL_NOTE_MAX,
+    check_actor,
+    check_text,
+)
 from lobby_app.core.marketing import Rule, pick_sentence, sale_credit
+from lobby_app.core.staffing import DESK_ROLES
 from lobby_app.core.tiers import Tier, VipCard, is_vip
 from lobby_app.core.zones import Zone
 from lobby_app.models import (
+    AuditEvent,
     BusinessTypeRow,
     CommandLog,
     Customer,
@@ -49,10 +65,31 @@ STATUS_LABELS = {
     "declined": tr("客户婉拒"),
     "follow_up": tr("待跟进"),
 }
-MAX_AMOUNT_FEN = 10**14
+MAX_AMOUNT_FEN = AMOUNT_MAX_FEN
+
+
+class _Refused(LobbyError):
+    """Another manager's referral: refused, and the refusal is audited once the command's
+    transaction has rolled back (``_once``)."""
+
+    def __init__(self, message: str, *, actor: str, referral_no: str) -> None:
+        super().__init__("not_your_referral", message, field="referral")
+        self.actor, self.referral_no = actor, referral_no
 
 
 def _once(
+    store: Store, command: str, request_id: str | None, act: Callable[[Session], dict[str, object]]
+) -> dict[str, object]:
+    try:
+        return _once_in(store, command, request_id, act)
+    except _Refused as exc:
+        with store.write() as s:
+            detail = f"{command} {exc.referral_no}"
+            s.add(AuditEvent(actor=exc.actor or "?", action="referral_refused", detail=detail))
+        raise
+
+
+def _once_in(
     store: Store, command: str, request_id: str | None, act: Callable[[Session], dict[str, object]]
 ) -> dict[str, object]:
     with store.write() as s:
@@ -208,11 +245,14 @@ def refer(
     """Refer today's ticket ``ticket_number`` to customer manager ``to_staff`` with a need."""
     now = now or utcnow()
     need_code = parse_need(need)
-    note = note.strip()
-    if len(note) > 200:
-        raise LobbyError("text_too_long", tr(f"转介说明最多200字，现为{len(note)}字"), field="note")
+    # the limit, and no NUL/ESC: head office refuses NUL (core/limits.py)
+    note = check_text(
+        note, field="note", label=tr("转介说明"), limit=REFERRAL_NOTE_MAX, multiline=True
+    )
+    check_actor(actor)
     if not actor:
         raise LobbyError("no_referrer", tr("请用工号登录后再转介(--actor 工号)"), field="actor")
+    typed, note = note, mask_free_text(note)  # no full ID/phone/card kept (JR/T 0171)
 
     def act(s: Session) -> dict[str, object]:
         bdate = load_settings(s).business_date(now)
@@ -253,7 +293,7 @@ def refer(
         )
         s.add(r)
         s.flush()
-        return _view(s, r).as_json()
+        return {**_view(s, r).as_json(), "notes_masked": note != typed}
 
     return _once(store, "refer", request_id, act)
 
@@ -265,8 +305,10 @@ def _referral(s: Session, referral_no: str, actor: str, any_manager: bool) -> Re
             "unknown_referral", tr(f"没有转介单 {referral_no}，请核对单号"), field="referral"
         )
     if not any_manager and r.to_staff != actor:
-        raise LobbyError(
-            "not_your_referral", tr(f"转介单 {r.referral_no} 转给的是 {r.to_staff}，不是您")
+        raise _Refused(
+            tr(f"转介单 {r.referral_no} 转给的是 {r.to_staff}，不是您。本次操作已记录。"),
+            actor=actor,
+            referral_no=r.referral_no,
         )
     return r
 
@@ -332,12 +374,19 @@ def record_outcome(
         raise LobbyError(
             "bad_outcome", tr("结果应为 sold(成交)/declined(婉拒)/follow_up(跟进)"), field="outcome"
         )
-    product = product.strip()
+    product = check_text(product, field="product", label=tr("产品名称"), limit=PRODUCT_MAX)
+    note = check_text(note, field="note", label=tr("备注"), limit=OUTCOME_NOTE_MAX, multiline=True)
+    typed = (product.strip(), note.strip())
+    product, note = (mask_free_text(t) for t in typed)  # JR/T 0171: no full numbers kept
     if outcome == "sold":
         if not product or len(product) > 80:
             raise LobbyError("bad_product", tr("成交须填写产品名称(80字以内)"), field="product")
-        if not 0 < amount_fen < MAX_AMOUNT_FEN:
-            raise LobbyError("bad_amount", tr("成交金额应大于0"), field="amount")
+        if isinstance(amount_fen, bool) or not 0 < amount_fen <= MAX_AMOUNT_FEN:
+            raise LobbyError(
+                "bad_amount",
+                tr(f"成交金额应大于 0 且不超过 {MAX_AMOUNT_FEN // 100:,} 元"),
+                field="amount",
+            )
     if outcome == "follow_up" and follow_up_on is None:
         raise LobbyError("bad_date", tr("跟进须填写跟进日期"), field="follow_up_on")
 
@@ -350,7 +399,7 @@ def record_outcome(
             )
         r.accepted_at = r.accepted_at or now
         r.contacted_at = r.contacted_at or now
-        r.status, r.outcome_note = outcome, note.strip()[:500]
+        r.status, r.outcome_note = outcome, note[:500]
         r.follow_up_on = follow_up_on if outcome == "follow_up" else None
         s.execute(delete(ReferralCredit).where(ReferralCredit.referral_id == r.id))
         if outcome == "sold":
@@ -383,15 +432,124 @@ def record_outcome(
         elif outcome == "declined":
             r.closed_at = now
         s.flush()
-        return _view(s, r).as_json()
+        return {**_view(s, r).as_json(), "notes_masked": (product, note) != typed}
 
     return _once(store, "record_outcome", request_id, act)
 
 
-def referral_detail(store: Store, referral_no: str) -> ReferralView:
+# ---------------------------------------------------------------- who sees what
+
+# A referral's details (the customer's name, their earlier visits, the note and what came of
+# it) are for the customer manager it was sent to and the branch head; the person who
+# referred and the lobby's desk follow its status; anyone else is refused, and the refusal
+# is audited (DOMAIN.md "Confidentiality": each role sees what it needs and no more).
+FULL, STATUS = "full", "status"
+
+
+def _access(s: Session, r: Referral, viewer: str) -> str | None:
+    who = s.scalar(select(Staff).where(Staff.staff_no == (viewer or "").strip().upper()))
+    if who is None or not who.active:
+        return None
+    if who.role == "branch_head" or who.staff_no == r.to_staff:
+        return FULL
+    if who.staff_no == r.referrer or who.role in DESK_ROLES:
+        return STATUS
+    return None
+
+
+def _status_only(v: ReferralView) -> ReferralView:
+    """A referral as the person who referred it and the desk follow it: where it is and with
+    whom, the need and the referral note, the customer by salutation; not the customer's
+    name or identifiers, their earlier visits, or the outcome (product, amount, notes)."""
+    cust = v.customer
+    if cust is not None:
+        cust = replace(
+            cust, name=cust.salutation, masked_id="", masked_phone="", masked_card="", manager=""
+        )
+    return replace(
+        v,
+        customer=cust,
+        product="",
+        amount_fen=0,
+        follow_up_on=None,
+        outcome_note="",
+        sold_by="",
+        credits=[],
+        recent_notes=[],
+    )
+
+
+def status_only(referral: dict[str, object]) -> dict[str, object]:
+    """``_status_only`` of a referral as sent over the hub (extra keys kept)."""
+    names = {f.name for f in fields(ReferralView)}
+    cust = referral.get("customer")
+    view = ReferralView(
+        **{
+            **{k: v for k, v in referral.items() if k in names},
+            "customer": CustomerBrief(**cust) if isinstance(cust, dict) else None,
+        }  # type: ignore[arg-type]
+    )
+    return {**referral, **_status_only(view).as_json()}
+
+
+def _not_yours(store: Store, viewer: str, what: str, detail: str) -> LobbyError:
+    """Record a refused look at referrals (in its own transaction: the refusal is kept)."""
+    with store.write() as s:
+        s.add(AuditEvent(actor=viewer or "?", action="referral_refused", detail=detail[:500]))
+    return LobbyError(
+        "not_your_referral",
+        tr(
+            f"无权查看{what}：转介详情只有接收的客户经理和网点负责人可以查看"
+            "(转介人和大堂可查看办理状态)。本次查看已记录。"
+        ),
+        field="referral",
+    )
+
+
+def referral_detail(store: Store, referral_no: str, *, viewer: str) -> ReferralView:
+    """One referral as ``viewer`` may see it (its details, or its status only); refused and
+    audited for anyone else. Each look is audited: it shows customer data."""
+    with store.write() as s:
+        r = s.scalar(select(Referral).where(Referral.referral_no == referral_no.strip().upper()))
+        if r is None:
+            raise LobbyError(
+                "unknown_referral", tr(f"没有转介单 {referral_no}，请核对单号"), field="referral"
+            )
+        access = _access(s, r, viewer)
+        if access is not None:
+            s.add(
+                AuditEvent(actor=viewer, action="view_referral", detail=f"{r.referral_no} {access}")
+            )
+            view = _view(s, r, notes=access == FULL)
+            return view if access == FULL else _status_only(view)
+        number = r.referral_no
+    raise _not_yours(store, viewer, tr(f"转介单 {number}"), number)
+
+
+def referrals_for(
+    store: Store,
+    viewer: str,
+    *,
+    to_staff: str | None = None,
+    open_only: bool = True,
+    limit: int = 200,
+) -> list[ReferralView]:
+    """The referrals ``viewer`` may list: a customer manager their own, the branch head all,
+    the desk the status of all, anyone else the status of those they referred."""
+    viewer = (viewer or "").strip().upper()
     with store.read() as s:
-        r = _referral(s, referral_no, "", True)
-        return _view(s, r, notes=True)
+        who = s.scalar(select(Staff).where(Staff.staff_no == viewer, Staff.active.is_(True)))
+    role = who.role if who is not None else ""
+    if role == "customer_manager" and to_staff and to_staff.strip().upper() != viewer:
+        raise _not_yours(store, viewer, tr(f"客户经理 {to_staff} 的转介清单"), f"list {to_staff}")
+    if who is None:
+        raise _not_yours(store, viewer, tr("转介清单"), "list")
+    if role == "customer_manager":
+        to_staff = viewer
+    views = inbox(store, to_staff=to_staff, open_only=open_only, limit=limit)
+    if role == "branch_head" or role == "customer_manager":
+        return views
+    return [_status_only(v) for v in views if role in DESK_ROLES or v.referrer.upper() == viewer]
 
 
 def inbox(

@@ -1,7 +1,10 @@
-"""Staff log-in with staff number + PIN, lockout after repeated failures; the station key."""
+"""Staff log-in with staff number + PIN, lockout after repeated failures; the station key,
+kept as its hash."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -78,15 +81,93 @@ def login(store: Store, staff_no: str, pin: str, *, now: datetime | None = None)
     raise refused
 
 
-def station_key(store: Store) -> str:
-    """The branch's station key (made on first use); stations prove they belong with it."""
+# ---------------------------------------------------------------- the station key
+
+# Stations prove they belong to the branch with its station key. The store keeps only its
+# SHA-256 (the key is 24 random bytes: a slow hash adds nothing), so a copy of the store
+# or of a backup does not let a PC join the branch. The key itself is shown once, when it
+# is made (``lobby-app station-key``, or the hub's first start) or replaced (``--rotate``).
+_DIGEST = "sha256:"
+
+
+def _digest(key: str) -> str:
+    return _DIGEST + hashlib.sha256(key.encode()).hexdigest()
+
+
+def _hidden() -> LobbyError:
+    return LobbyError(
+        "station_key_hidden",
+        tr(
+            "本网点的站点密钥已设置，只保存其校验值，无法再次显示。新站点请使用已配置站点上的"
+            "密钥；如已遗失，请网点负责人运行 lobby-app station-key --rotate 换发新密钥"
+            "(旧密钥随即失效，各站点须改用新密钥)"
+        ),
+    )
+
+
+def ensure_station_key(store: Store) -> str | None:
+    """Make the branch's station key if it has none: the new key (to be shown this once),
+    or None when the branch already has one."""
     with store.read() as s:
-        row = s.get(Setting, STATION_KEY)
-        if row is not None:
-            return row.value
+        if s.get(Setting, STATION_KEY) is not None:
+            return None
+    key = secrets.token_urlsafe(24)
     with store.write() as s:
+        if s.get(Setting, STATION_KEY) is not None:
+            return None  # another process made it meanwhile
+        s.add(Setting(key=STATION_KEY, value=_digest(key)))
+        s.add(AuditEvent(actor="setup", action="station_key", detail="created"))
+    return key
+
+
+def station_key(store: Store) -> str:
+    """A new station key for a branch that has none (shown this once); refused once the
+    branch has one: it is not kept, so it cannot be shown again."""
+    key = ensure_station_key(store)
+    if key is None:
+        raise _hidden()
+    return key
+
+
+def rotate_station_key(store: Store, *, actor: str) -> str:
+    """Replace the station key (a branch head's change): the old one stops working at once;
+    every station has to be given the new one, returned here to be shown once."""
+    from lobby_app.store.admin import check_head
+
+    key = secrets.token_urlsafe(24)
+    with store.write() as s:
+        who = check_head(s, actor)
         row = s.get(Setting, STATION_KEY)
         if row is None:
-            row = Setting(key=STATION_KEY, value=secrets.token_urlsafe(24))
-            s.add(row)
-        return row.value
+            s.add(Setting(key=STATION_KEY, value=_digest(key)))
+        else:
+            row.value = _digest(key)
+        s.add(AuditEvent(actor=who, action="station_key", detail="rotated"))
+    return key
+
+
+def check_station_key(store: Store, key: object) -> bool:
+    """Is ``key`` the branch's station key? Compared by its hash, in constant time; a store
+    that still keeps the key itself (an older version) is compared the same way."""
+    if not isinstance(key, str) or not key:
+        return False
+    with store.read() as s:
+        row = s.get(Setting, STATION_KEY)
+        stored = row.value if row is not None else ""
+    if not stored:
+        return False
+    expected = stored if stored.startswith(_DIGEST) else _digest(stored)
+    return hmac.compare_digest(_digest(key), expected)
+
+
+def protect_station_key(store: Store) -> None:
+    """A store from an older version keeps the station key in plain text: keep its hash
+    instead. The stations' copies go on working (the hub compares hashes)."""
+    with store.read() as s:
+        row = s.get(Setting, STATION_KEY)
+        if row is None or row.value.startswith(_DIGEST):
+            return
+    with store.write() as s:
+        row = s.get(Setting, STATION_KEY)
+        if row is not None and not row.value.startswith(_DIGEST):
+            row.value = _digest(row.value)

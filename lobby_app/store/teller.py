@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
+from lobby_app.core.identity import mask_free_text
+from lobby_app.core.limits import TICKET_REASON_MAX, check_text
 from lobby_app.core.queue import pick_for_window
 from lobby_app.core.zones import Zone
 from lobby_app.models import (
@@ -352,6 +354,7 @@ def transfer(
     now = now or utcnow()
     if (to_zone is None) == (to_window is None):
         raise LobbyError("bad_transfer", tr("请指定转到的区域或窗口(二选一)"), field="to")
+    reason = check_text(reason, field="reason", label=tr("转移原因"), limit=TICKET_REASON_MAX)
 
     def act(s: Session) -> WindowTicket:
         _counter(s, window, must_be_open=False)
@@ -380,7 +383,7 @@ def transfer(
             from_zone=before,
             to_zone=t.zone,
             to_window=to_window,
-            reason=reason[:100],
+            reason=mask_free_text(reason)[:100],  # no full ID/phone/card kept (JR/T 0171)
         )
         return _ticket_view(s, t, window)
 

@@ -138,6 +138,8 @@ class IssuedTicket:
     needs: tuple[str, ...]
     # the windows open now for this ticket's queue, as the customer sees them ("贵宾理财室")
     windows: tuple[str, ...] = ()
+    # an ID, phone or card number in the notes or reasons was masked when saved (JR/T 0171)
+    notes_masked: bool = False
 
     @property
     def zone_overridden(self) -> bool:
@@ -166,6 +168,7 @@ class IssuedTicket:
             "estimated_wait_min": self.estimated_wait_min,
             "needs": list(self.needs),
             "windows": list(self.windows),
+            "notes_masked": self.notes_masked,
         }
 
     @classmethod
@@ -191,6 +194,7 @@ class IssuedTicket:
             estimated_wait_min=d["estimated_wait_min"],
             needs=tuple(d["needs"]),
             windows=tuple(d.get("windows", ())),
+            notes_masked=bool(d.get("notes_masked", False)),
         )
 
 

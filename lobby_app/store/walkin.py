@@ -23,16 +23,17 @@ from lobby_app.core.identity import (
     validate_id_number,
     validate_phone,
 )
+from lobby_app.core.limits import PERSON_NAME_MAX, check_name
 from lobby_app.core.search import name_pinyin
 from lobby_app.core.staffing import DESK_ROLES
 from lobby_app.core.tiers import Tier
 from lobby_app.models import AuditEvent, Customer, Registration
 from lobby_app.models.base import utcnow
-from lobby_app.store.admin import STAFF_NAME_MAX, check_person
+from lobby_app.store.admin import check_person
 from lobby_app.store.db import Store
 from lobby_app.store.setup import load_settings
 
-NAME_MAX = STAFF_NAME_MAX  # the customer name column (and head office's) holds 40
+NAME_MAX = PERSON_NAME_MAX  # the customer name column (and head office's) holds 40
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,8 @@ def register_walk_in(
             tr("登记客户信息须经客户本人同意：请向客户说明用途并征得同意后勾选“客户已同意”"),
             field="consent",
         )
-    person = (name or "").strip()
-    if not person:
-        raise LobbyError("required", tr("请填写客户姓名"), field="name")
-    if len(person) > NAME_MAX or any(ord(ch) < 32 for ch in person):
-        raise LobbyError(
-            "bad_name", tr(f"姓名最多 {NAME_MAX} 个字，且不能含控制字符"), field="name"
-        )
+    # no control or direction-override characters, no spreadsheet formula (core/limits.py)
+    person = check_name(name or "", label=tr("客户姓名"), limit=NAME_MAX, code="bad_name")
     mobile = validate_phone(phone)
     if not (len(mobile.digits) == 11 and mobile.digits.startswith("1")):
         raise LobbyError(

@@ -21,6 +21,19 @@ def last_due(now: datetime, st: BranchSettings) -> datetime:
     return due.astimezone(UTC)
 
 
-def is_due(now: datetime, st: BranchSettings, last_success: datetime | None) -> bool:
-    """A scheduled run has passed since the last success (also after the PC was off)."""
-    return last_success is None or last_success < last_due(now, st)
+RETRY_AFTER = timedelta(minutes=10)  # a failed sync (head office down or frozen) waits this long
+
+
+def is_due(
+    now: datetime,
+    st: BranchSettings,
+    last_success: datetime | None,
+    *,
+    last_attempt: datetime | None = None,
+    failed: bool = False,
+) -> bool:
+    """A scheduled run has passed since the last success (also after the PC was off); after
+    a failed attempt, not before ``RETRY_AFTER`` has gone by."""
+    if last_success is not None and last_success >= last_due(now, st):
+        return False
+    return not (failed and last_attempt is not None and now - last_attempt < RETRY_AFTER)

@@ -59,6 +59,7 @@ from PySide6.QtWidgets import (
 from lobby_app.core.business import NEED_TAGS, BusinessType, PriorityKind
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
+from lobby_app.core.identity import NOTES_MASKED
 from lobby_app.core.routing import suggest_zone
 from lobby_app.core.search import match_label
 from lobby_app.core.staffing import role_label
@@ -239,9 +240,17 @@ class DeskWindow(QMainWindow):
             text = tr(f"未完成夜间同步（上次成功 {when}，待上传 {st.get('pending', 0)} 项）")
             if st.get("last_error"):
                 text += tr(f"：{st['last_error'][:60]}")
+        held = int(st.get("quarantined") or 0)
+        tip = st.get("last_error") or ""
+        if held:  # rows head office refused: kept here, resent each night once fixed
+            text += tr(f" · {held} 行被总行拒收(已隔离)")
+            first = (st.get("quarantine") or [{}])[0]
+            tip = "\n".join(
+                p for p in (tip, tr(f"被总行拒收：{first.get('reason', '')}，请修正数据")) if p
+            )
         self.sync_label.setText(text)
-        self.sync_label.setToolTip(st.get("last_error") or "")
-        self.sync_label.setStyleSheet(ERROR_STYLE if st.get("missed") else "color: #555;")
+        self.sync_label.setToolTip(tip)
+        self.sync_label.setStyleSheet(ERROR_STYLE if st.get("missed") or held else "color: #555;")
 
     # ------------------------------------------------------------ who works here
 
@@ -1130,12 +1139,16 @@ class DeskWindow(QMainWindow):
                 f"{tr(f'注意：{issued.zone.short_label}目前{NO_OPEN_WINDOW}，请安排开窗或告知客户')}"
                 "</span>"
             )
+        if issued.notes_masked:  # saved with the numbers masked (JR/T 0171): say so
+            warn += f"<br><span style='color:#8a5a00'>{NOTES_MASKED}</span>"
         self.result_text.setText(
             f"{flags}<b>{issued.zone.label}</b>　{issued.business_name}<br>"
             f"{issued.zone.wait_area}<br>{where + '<br>' if where else ''}{ahead}{warn}"
         )
         self._show_print(outcome)
         self._reset_form()
+        if issued.notes_masked:  # also beside the notes just typed: the card can be cut short
+            self._say(NOTES_MASKED)
         self.refresh_lobby()
         if self.hub is not None:
             self.hub.changed("issue_ticket", issued.as_json())
@@ -1144,8 +1157,10 @@ class DeskWindow(QMainWindow):
         from lobby_app.lobby import PrintOutcome
 
         assert isinstance(outcome, PrintOutcome)
-        if outcome.ok:
-            self.print_status.setStyleSheet("color: #2e7d32;")
+        if outcome.ok:  # amber when the store could not record it (a full disk)
+            self.print_status.setStyleSheet(
+                "color: #2e7d32;" if outcome.recorded else "color: #8a5a00;"
+            )
             self.print_status.setText(tr(f"已打印：{outcome.message}"))
         else:
             self.print_status.setStyleSheet(ERROR_STYLE)
@@ -1332,7 +1347,7 @@ class DeskWindow(QMainWindow):
         text = tr(
             f"转介单 {ref['referral_no']}：{ref['ticket_number']} → {ref['to_name']}（{where}），"
             f"需求 {ref['need_label']}。"
-        )
+        ) + (NOTES_MASKED + "。" if ref.get("notes_masked") else "")
         if printed.get("ok"):
             self.print_status.setStyleSheet("color: #2e7d32;")
             self.print_status.setText(text + printed.get("message", ""))
@@ -1466,6 +1481,7 @@ class DeskWindow(QMainWindow):
         self._idle_timer.stop()
         self._refresh_timer.stop()
         self._hub_refresh.stop()
+        self._sync_timer.stop()
         if self.link is not None:
             self.link.close()  # ends any wait for the hub on the worker
         self.worker.shutdown()

@@ -45,6 +45,7 @@ from lobby_app.config import (
 )
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
+from lobby_app.core.redact import hide_password, restore_password
 from lobby_app.store.admin import branch_changes
 from lobby_app.ui.worker import Worker
 
@@ -161,7 +162,11 @@ class SetupDialog(QDialog):
         self.hub.setPlaceholderText(HUB_EXAMPLE)
         self.key = QLineEdit(cfg.station.key)
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key.setPlaceholderText(tr("在大堂经理电脑上运行 lobby-app station-key 可查看"))
+        self.key.setPlaceholderText(
+            tr(
+                "在大堂经理电脑上运行 lobby-app station-key 生成(已生成过：网点负责人加 --rotate 换发)"
+            )
+        )
         self.staff = QLineEdit(cfg.station.staff)
         self.port = QSpinBox()
         self.port.setRange(1, 65535)
@@ -209,8 +214,9 @@ class SetupDialog(QDialog):
 
         self.sync_box = QGroupBox(tr("总行同步（仅大堂经理电脑）"))
         yf = QFormLayout(self.sync_box)
-        self.sync_url = QLineEdit(cfg.sync.url)
-        self.sync_url.setEchoMode(QLineEdit.EchoMode.PasswordEchoOnEdit)
+        # the address with its password as *** (never shown); kept when left as ***
+        self._sync_url_saved = cfg.sync.url
+        self.sync_url = QLineEdit(hide_password(cfg.sync.url))
         self.sync_url.setPlaceholderText(
             tr("留空：本机演示库；总行：postgresql+psycopg://用户:密码@主机:5432/库名")
         )
@@ -377,7 +383,10 @@ class SetupDialog(QDialog):
                 self.printer_name.currentText().strip(),
                 self.folder.text().strip(),
             ),
-            SyncPart(self.sync_url.text().strip(), self.sync_time.text().strip() or "21:30")
+            SyncPart(
+                restore_password(self.sync_url.text().strip(), self._sync_url_saved),
+                self.sync_time.text().strip() or "21:30",
+            )
             if role == "desk"
             else SyncPart(),
         )

@@ -51,7 +51,7 @@ def test_masks() -> None:
     assert mask_card_parts("622202", "1234") == "622202******1234"
     assert mask_id_last4("") == ""
     assert mask_free_text(f"id {GOOD_ID} tel 13800138000 A012") == (
-        f"id {'*' * 14}{GOOD_ID[-4:]} tel *******8000 A012"
+        f"id {'*' * 14}{GOOD_ID[-4:]} tel 138****8000 A012"  # first 3 + last 4 (DOMAIN.md)
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from lobby_app.core.business import PriorityKind
 from lobby_app.core.errors import LobbyError
@@ -63,8 +64,9 @@ def with_hub(store: Store, body: Callable[[Hub], Awaitable[None]]) -> None:
 
 
 def teller(hub: Hub, window: int, **kw: Any) -> HubClient:
-    """A teller station; one person signs in at one window only."""
-    staff = f"W{window}" if window >= 11 else "T01"
+    """A teller station; one person signs in at one window only. The VIP room (7) is a
+    customer manager's: a closed-counter teller may not claim it (issue 16 item 12)."""
+    staff = f"W{window}" if window >= 11 else ("M03" if window == 7 else "T01")
     return HubClient(
         hub.url, station="teller", key=hub.key, staff=staff, pin=DEMO_PIN, window=window, **kw
     )
@@ -454,5 +456,22 @@ def test_the_pad_rates_the_customer_who_just_left_not_the_one_called(store: Stor
         for c in clients:
             await c.close()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    with_hub(store, body)
+
+
+def test_a_hello_of_another_protocol_version_is_refused_and_closed(store: Store) -> None:
+    """docs/protocol.md: a station speaking another version is told so and disconnected
+    (4400), so an old station cannot go on as if it were understood."""
+
+    async def body(hub: Hub) -> None:
+        ws = await connect(hub.url)
+        hello = {"station": "desk", "key": hub.key, "staff": "L01", "pin": DEMO_PIN}
+        await ws.send(json.dumps({"v": 2, "type": "hello", "id": "h", **hello}))
+        answer = json.loads(await ws.recv())
+        assert answer["ok"] is False and answer["error"] == "unsupported_version"
+        with pytest.raises(ConnectionClosed):
+            await ws.recv()
+        assert ws.close_code == 4400
 
     with_hub(store, body)

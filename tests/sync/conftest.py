@@ -114,3 +114,55 @@ class CutProxy:
     def close(self) -> None:
         self.server.close()
         self._drop()
+
+
+class FreezeProxy:
+    """A TCP proxy to PostgreSQL that, after ``freeze_after`` bytes towards the server, stops
+    passing anything on while keeping every connection open: a head office frozen in the
+    middle of a sync (no error, no reset: the sync just waits)."""
+
+    def __init__(self, freeze_after: int | None = None) -> None:
+        self.freeze_after = freeze_after
+        self.sent = 0
+        self.frozen = False
+        self._lock = threading.Lock()
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self._socks: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection((PG_HOST, PG_PORT))
+            self._socks += [client, upstream]
+            threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, to_server: bool) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    return
+                with self._lock:
+                    if to_server:
+                        self.sent += len(data)
+                        if self.freeze_after is not None and self.sent > self.freeze_after:
+                            self.frozen = True
+                    if self.frozen:
+                        continue  # swallowed: nothing moves any more
+                dst.sendall(data)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.server.close()
+        for s in self._socks:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                s.close()
