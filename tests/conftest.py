@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,6 +89,17 @@ def open_demo_copy(factory: pytest.TempPathFactory, dest: Path, customers: int) 
         _DEMO_TEMPLATES[customers] = base
     shutil.copytree(_DEMO_TEMPLATES[customers], dest)
     return Store.open(dest)
+
+
+def lobby_cli(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m lobby_app --data-dir DATA ARGS…`` in its own process, as a person types it:
+    its exit code, and its output and errors as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "lobby_app", "--data-dir", str(data), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -62,7 +62,7 @@ from lobby_app.models.base import utcnow
 from lobby_app.store.db import Store
 from lobby_app.store.setup import BranchSettings, load_settings
 from lobby_app.sync import identity, quarantine, timeouts
-from lobby_app.sync.identity import Identity
+from lobby_app.sync.identity import Identity, put_state
 from lobby_app.sync.quarantine import Refused
 
 log = logging.getLogger(__name__)
@@ -218,17 +218,6 @@ def explain(exc: BaseException, target: str) -> LobbyError:
 def _state(store: Store) -> dict[str, str]:
     with store.read() as s:
         return dict(s.execute(select(SyncState.key, SyncState.value)).all())
-
-
-def _put_state(conn: Connection, values: dict[str, str]) -> None:
-    for k, v in values.items():
-        conn.execute(
-            text(
-                "insert into sync_state (key, value) values (:k, :v)"
-                " on conflict (key) do update set value = excluded.value"
-            ),
-            {"k": k, "v": v},
-        )
 
 
 @contextmanager
@@ -494,7 +483,7 @@ def _open_link(
     with _local_write(store) as lc:
         if resend == "i":
             _queue_every_row(lc, "i")
-            _put_state(lc, {"up_high_water": "0", "up_pruned_to": "0", "kept_until": _today(st)})
+            put_state(lc, {"up_high_water": "0", "up_pruned_to": "0", "kept_until": _today(st)})
         elif resend == "u":
             _queue_every_row(lc, "u")
         quarantine.requeue(lc)
@@ -507,7 +496,7 @@ def _open_link(
             # head office had this branch's rows before this epoch: it keeps those the store
             # lacks (a restore, a new PC)
             done["kept_until"] = _today(st)
-        _put_state(lc, done)
+        put_state(lc, done)
         if claimed.took_over_from is not None:
             detail = tr(
                 f"网点 {branch} 在总行改由本机上传（方式 {claimed.how}，原主机 "
@@ -631,7 +620,7 @@ def _up(
         local.close()
     with _local_write(store) as lc:
         lc.execute(text("delete from change_log where seq <= :hw"), {"hw": hw})
-        _put_state(lc, {"up_high_water": str(hw), "up_pruned_to": str(hw)})
+        put_state(lc, {"up_high_water": str(hw), "up_pruned_to": str(hw)})
     return _Link(ident, hw, link.kept_until)
 
 
@@ -919,7 +908,7 @@ def _down(store: Store, target: Engine, branch: str, result: SyncResult) -> None
                 )
             with _local_write(store) as lc:
                 downsync.apply(lc, t.name, rows, everything)
-                _put_state(lc, {f"down_{t.name}": str(hw)})
+                put_state(lc, {f"down_{t.name}": str(hw)})
             result.downloaded[t.name] = result.downloaded.get(t.name, 0) + len(rows)
             if len(rows) < DOWN_BATCH:
                 break
@@ -1020,7 +1009,7 @@ def run_sync(
     else:
         record["last_error"] = result.message
     with _local_write(store) as lc:
-        _put_state(lc, record)
+        put_state(lc, record)
     return result
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -205,14 +208,10 @@ def test_teller_commands_from_scripts(data: Path) -> None:
     assert row == (None, 0) and actors == {"L01", "T01"}  # issued by L01, called by T01
 
 
-def test_teller_commands_through_a_hub_process(tmp_path: Path) -> None:
-    import socket
-    import time
-
-    data = tmp_path / "d"
-    run(data, "demo", "--customers", "50")
-    run(data, "ticket", "--business", "cash")
-    _, key, _ = run(data, "station-key")
+@contextlib.contextmanager
+def hub_process(data: Path) -> Iterator[int]:
+    """``lobby_app hub`` for the store in ``data``, in its own process on a free port of
+    127.0.0.1: the port, once the hub says it is running; the hub is stopped afterwards."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -240,6 +239,22 @@ def test_teller_commands_through_a_hub_process(tmp_path: Path) -> None:
             line = hub.stderr.readline()
             assert line, f"hub exited before it was ready: {lines}"
             lines.append(line)
+        yield port
+    finally:
+        hub.terminate()
+        hub.wait(timeout=30)
+        if hub.stderr:
+            hub.stderr.close()
+
+
+def test_teller_commands_through_a_hub_process(tmp_path: Path) -> None:
+    import time
+
+    data = tmp_path / "d"
+    run(data, "demo", "--customers", "50")
+    run(data, "ticket", "--business", "cash")
+    _, key, _ = run(data, "station-key")
+    with hub_process(data) as port:
         url = f"ws://127.0.0.1:{port}"
         creds = ["--hub", url, "--key", key["station_key"], "--staff", "T01", "--pin", "1234"]
         _, doc, _ = run(tmp_path, "call", "--window", "1", *creds)
@@ -252,11 +267,6 @@ def test_teller_commands_through_a_hub_process(tmp_path: Path) -> None:
         t0 = time.monotonic()
         rc, doc, _ = run(data, "hub", "--host", "127.0.0.1", "--port", str(port), ok=False)
         assert rc == 2 and doc["error"] == "hub_port_busy" and time.monotonic() - t0 < 60
-    finally:
-        hub.terminate()
-        hub.wait(timeout=30)
-        if hub.stderr:
-            hub.stderr.close()
 
 
 def test_refer_prints_a_slip_and_outcome_credits(tmp_path: Path) -> None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import run
+from tests.cli.test_cli import hub_process, run
 
 
 @pytest.fixture
@@ -21,30 +18,9 @@ def hub(tmp_path: Path) -> Iterator[tuple[Path, list[str]]]:
     run(data, "ticket", "--business", "cash")
     run(data, "ticket", "--business", "cash")
     _, key, _ = run(data, "station-key")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    cmd = [sys.executable, "-m", "lobby_app", "--data-dir", str(data), "hub"]
-    proc = subprocess.Popen(
-        [*cmd, "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stderr is not None
-        lines: list[str] = []
-        while not any("网点主机运行中" in line for line in lines):
-            line = proc.stderr.readline()
-            assert line, f"hub exited before it was ready: {lines}"
-            lines.append(line)
+    with hub_process(data) as port:
         creds = ["--hub", f"ws://127.0.0.1:{port}", "--key", key["station_key"]]
         yield data, [*creds, "--staff", "T01", "--pin", "1234"]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        if proc.stderr:
-            proc.stderr.close()
 
 
 def test_same_request_id_through_the_hub_calls_one_ticket(

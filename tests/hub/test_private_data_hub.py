@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from lobby_app.store import Store
 from lobby_app.store.demo import DEMO_PIN
 from lobby_app.store.staff import rotate_station_key
 from tests.conftest import open_demo_copy
+from tests.hub.test_hub import with_hub
 
 
 @pytest.fixture
@@ -28,18 +29,6 @@ def store(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     s = open_demo_copy(tmp_path_factory, tmp_path / "data", 50)
     yield s
     s.close()
-
-
-def with_hub(store: Store, body: Callable[[Hub], Awaitable[None]]) -> None:
-    async def main() -> None:
-        hub = Hub(store, "127.0.0.1", 0)
-        await hub.start()
-        try:
-            await asyncio.wait_for(body(hub), 120)
-        finally:
-            await hub.stop()
-
-    asyncio.run(main())
 
 
 async def hello(hub: Hub, key: object) -> dict[str, Any]:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import sqlite3
 import stat
-import subprocess
-import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +27,7 @@ from lobby_app.store.backup import (
     restore,
 )
 from lobby_app.store.commands import IssueRequest
+from tests.conftest import lobby_cli
 
 
 def tickets(path: Path) -> int:
@@ -220,19 +220,22 @@ def test_restore_refuses_what_is_not_this_branchs_store(store: Store, tmp_path: 
     conn.execute("create table t (x)")
     conn.close()
     assert "缺少" in refused(other).message
-    newer = tmp_path / "newer.sqlite3"
-    newer.write_bytes(saved.read_bytes())
-    conn = sqlite3.connect(newer)
-    conn.execute("update alembic_version set version_num = '9999'")
-    conn.commit()
-    conn.close()
+
+    def altered(name: str, sql: str) -> Path:
+        """A copy of the backup, changed by ``sql``."""
+        path = tmp_path / name
+        path.write_bytes(saved.read_bytes())
+        conn = sqlite3.connect(path)
+        conn.execute(sql)
+        conn.commit()
+        conn.close()
+        return path
+
+    newer = altered("newer.sqlite3", "update alembic_version set version_num = '9999'")
     assert "升级本机程序" in refused(newer).message
-    elsewhere = tmp_path / "elsewhere.sqlite3"
-    elsewhere.write_bytes(saved.read_bytes())
-    conn = sqlite3.connect(elsewhere)
-    conn.execute("update setting set value = '310115077' where key = 'branch_code'")
-    conn.commit()
-    conn.close()
+    elsewhere = altered(
+        "elsewhere.sqlite3", "update setting set value = '310115077' where key = 'branch_code'"
+    )
     err = refused(elsewhere)
     assert err.code == "backup_other_branch" and "310115077" in err.message
     assert set(refusals.values()) <= {"bad_backup", "backup_other_branch"}
@@ -256,15 +259,7 @@ def test_a_new_pc_restores_any_branchs_backup(store: Store, tmp_path: Path) -> N
 def test_backup_and_restore_on_the_command_line(store: Store, tmp_path: Path) -> None:
     data = store.data_dir
     store.close()
-
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "lobby_app", "--data-dir", str(data), *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-
+    cli = functools.partial(lobby_cli, data)
     made = cli("--json", "backup", "--to", str(tmp_path / "usb"), "--keep", "2")
     assert made.returncode == 0, made.stderr
     path = Path(json.loads(made.stdout)["path"])

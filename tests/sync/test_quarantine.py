@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import functools
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from lobby_app.store import Store, commands
 from lobby_app.store.commands import IssueRequest
 from lobby_app.sync import quarantine
 from lobby_app.sync.engine import run_sync, sync_status
+from tests.conftest import lobby_cli
 from tests.sync.conftest import pg_url, psql
 from tests.sync.test_sync import ho_counts, local_counts, play
 
@@ -93,15 +93,7 @@ def test_the_command_line_reports_the_quarantine(branch: Store, pg: str) -> None
     spoil(branch)
     data = branch.data_dir
     branch.close()
-
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "lobby_app", "--data-dir", str(data), *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-
+    cli = functools.partial(lobby_cli, data)
     out = cli("sync", "--to", pg_url(pg))
     assert out.returncode == 0, out.stderr
     assert "隔离：ticket_event" in out.stdout and "2 行数据被总行拒收" in out.stdout

@@ -6,10 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from lobby_app.hub.thread import HubThread
 from lobby_app.store import Store
 from lobby_app.store.admin import Person
+from lobby_app.ui.app import build_desk, qt_app
+from lobby_app.ui.desk import DeskWindow
 from tests.conftest import open_demo_copy
 
 # The demo branch's lobby manager, as the desk's sign-in hands them on.
@@ -29,3 +32,16 @@ def hub(demo_store: Store) -> Iterator[HubThread]:
     h.start()
     yield h
     h.stop()
+
+
+def shown_desk(qtbot: QtBot, store: Store) -> DeskWindow:
+    """The desk on ``store`` signed in as L01, shown at 1366×768, once its business list is
+    in and its worker idle."""
+    qt_app()
+    desk = build_desk(store, actor=L01)
+    qtbot.addWidget(desk)
+    desk.resize(1366, 768)
+    desk.show()
+    qtbot.waitUntil(lambda: desk.business_model.rowCount() > 0)
+    qtbot.waitUntil(lambda: not desk.worker.busy)
+    return desk

@@ -15,10 +15,9 @@ from pytestqt.qtbot import QtBot
 from lobby_app.core.customer_csv import parse_customer_csv
 from lobby_app.store import Store
 from lobby_app.store.directory import import_records
-from lobby_app.ui.app import build_desk, qt_app
 from lobby_app.ui.desk import DeskWindow
 from tests.conftest import open_demo_copy
-from tests.ui.conftest import L01
+from tests.ui.conftest import shown_desk
 
 UNTIL = (date.today() + timedelta(days=300)).isoformat()
 
@@ -42,14 +41,7 @@ def desk(
         source="t",
     )
     assert report.imported == 42 and len(report.warnings) == 1
-    qt_app()
-    w = build_desk(store, actor=L01)
-    qtbot.addWidget(w)
-    w.resize(1366, 768)
-    w.show()
-    qtbot.waitUntil(lambda: w.business_model.rowCount() > 0)
-    qtbot.waitUntil(lambda: not w.worker.busy)
-    yield w
+    yield shown_desk(qtbot, store)
     store.close()
 
 

@@ -12,8 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from lobby_app.core.errors import LobbyError
 from lobby_app.store import Store, commands
-from lobby_app.ui.app import build_desk, qt_app
-from tests.ui.conftest import L01
+from tests.ui.conftest import shown_desk
 
 
 def test_desk_shows_the_number_when_the_print_record_hits_a_full_disk(
@@ -33,13 +32,7 @@ def test_desk_shows_the_number_when_the_print_record_hits_a_full_disk(
 
     monkeypatch.setattr("lobby_app.lobby.write_ticket_pdf", enospc)
     monkeypatch.setattr(commands, "record_print", disk_full)
-    qt_app()
-    desk = build_desk(demo_store, actor=L01)
-    qtbot.addWidget(desk)
-    desk.resize(1366, 768)
-    desk.show()
-    qtbot.waitUntil(lambda: desk.business_model.rowCount() > 0)
-    qtbot.waitUntil(lambda: not desk.worker.busy)
+    desk = shown_desk(qtbot, demo_store)
     issued_before = commands.lobby_snapshot(demo_store).issued_today
     qtbot.mouseClick(desk.issue_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: desk.last_issued is not None, timeout=10_000)

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from lobby_app.config import BranchPart, Config, PrinterPart, SyncPart, load
 from lobby_app.models import Ticket
 from lobby_app.store import Store
-from lobby_app.ui.app import build_desk, qt_app
+from lobby_app.ui.app import qt_app
 from lobby_app.ui.setup_dialog import SetupDialog
-from tests.ui.conftest import L01
+from tests.ui.conftest import shown_desk
 
 SHOTS = Path("/tmp/lobby-shots")
 URL = "postgresql+psycopg://lobby:s3cr3t-pw@ho.bank.cn:5432/lobby"
@@ -22,13 +22,7 @@ URL = "postgresql+psycopg://lobby:s3cr3t-pw@ho.bank.cn:5432/lobby"
 def test_the_desk_says_when_a_note_was_saved_masked(qtbot: QtBot, demo_store: Store) -> None:
     """Was: the note was saved as typed and nothing was said. Now the numbers are masked
     and the issue result says "备注中的证件号/手机号已遮盖"."""
-    qt_app()
-    desk = build_desk(demo_store, actor=L01)
-    qtbot.addWidget(desk)
-    desk.resize(1366, 768)
-    desk.show()
-    qtbot.waitUntil(lambda: desk.business_model.rowCount() > 0)
-    qtbot.waitUntil(lambda: not desk.worker.busy)
+    desk = shown_desk(qtbot, demo_store)
     desk.choose_walk_in()
     desk.needs_note.setPlainText("客户手机 186-1205-7623，身份证110101198409227176")
     desk.issue()
