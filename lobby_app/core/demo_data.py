@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 from stdnum.cn import ric
@@ -198,6 +199,13 @@ def _amount(rng: random.Random, low: float, high: float) -> str:
 
 
 def demo_customer_rows(n: int = 2000, seed: int = DEMO_SEED) -> list[dict[str, str]]:
+    return list(iter_customer_rows(n, seed))
+
+
+def iter_customer_rows(n: int = 2000, seed: int = DEMO_SEED) -> Iterator[dict[str, str]]:
+    """The demo directory's rows one by one (a million of them for the benchmarks without
+    holding them): the showcase customers first, then a branch's mix of tiers, about 3 %
+    without an ID number, 8 % without a phone, 10 % without a card."""
     rng = random.Random(seed)
     used_ids: set[str] = set()
     used_phones: set[str] = set()
@@ -225,10 +233,12 @@ def demo_customer_rows(n: int = 2000, seed: int = DEMO_SEED) -> list[dict[str, s
                 )
             )
         )
+    yield from rows
+    count = len(rows)
     specials = 0
     # approvals run about a year from the day the demo is built (a card is valid two years)
     until = (date.today() + timedelta(days=400)).replace(day=1).isoformat()
-    for i in range(len(rows), n):
+    for i in range(count, n):
         gender = rng.choice("MF")
         roll = rng.random()
         loans = "0.00"
@@ -259,7 +269,7 @@ def demo_customer_rows(n: int = 2000, seed: int = DEMO_SEED) -> list[dict[str, s
             manager = rng.choice(DEMO_MANAGERS)
         has_id = rng.random() > 0.03
         has_phone = rng.random() > 0.08
-        rows.append(
+        yield (
             {
                 "customer_no": f"C{100_000 + i:09d}",
                 "name": _name(rng, gender),
@@ -276,7 +286,6 @@ def demo_customer_rows(n: int = 2000, seed: int = DEMO_SEED) -> list[dict[str, s
                 "vip_approved_until": approved_until,
             }
         )
-    return rows
 
 
 def rows_to_csv(rows: list[dict[str, str]]) -> str:
