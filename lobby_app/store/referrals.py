@@ -555,14 +555,19 @@ def referrals_for(
 def inbox(
     store: Store, *, to_staff: str | None = None, open_only: bool = True, limit: int = 200
 ) -> list[ReferralView]:
-    """Referrals for a manager (or all), newest first; open ones unless ``open_only`` is off."""
+    """Referrals for a manager (or all), newest first; open ones unless ``open_only`` is off.
+    With the closed ones, every open referral still comes (an old follow-up is not pushed
+    out by the day's closed ones), then the newest closed up to ``limit``."""
+    open_states = ("new", "accepted", "contacted", "follow_up")
     with store.read() as s:
         q = select(Referral).order_by(Referral.created_at.desc()).limit(limit)
         if to_staff:
             q = q.where(Referral.to_staff == to_staff)
-        if open_only:
-            q = q.where(Referral.status.in_(("new", "accepted", "contacted", "follow_up")))
-        return [_view(s, r, notes=True) for r in s.scalars(q)]
+        found = list(s.scalars(q.where(Referral.status.in_(open_states))))
+        if not open_only:
+            found += s.scalars(q.where(Referral.status.not_in(open_states)))
+            found.sort(key=lambda r: r.created_at, reverse=True)
+        return [_view(s, r, notes=True) for r in found]
 
 
 def managers(store: Store) -> list[dict[str, str]]:
@@ -698,6 +703,7 @@ def _card(s: Session, t: Ticket) -> dict[str, object]:
         "greeting_note": t.greeting_note,
         "needs_note": t.needs_note,
         "needs": [NEED_TAGS.get(n, n) for n in needs],
+        "need_codes": list(needs),  # what a referral from this card defaults to
         "recent_notes": recent,
         "marketing": pick_sentence(rules, t.tier, needs, prospect=t.prospect)
         if cust is not None or needs

@@ -1317,8 +1317,15 @@ class DeskWindow(QMainWindow):
         if not managers:
             self._show_error(LobbyError("no_managers", tr("网点没有在岗的客户经理，无法转介")))
             return
-        number = self.last_issued.number if self.last_issued else ""
-        dlg = self._track(ReferDialog(number, managers, self))
+        last = self.last_issued
+        number = last.number if last else ""
+        # the customer's tagged needs and own manager come preselected
+        own = ""
+        if last is not None and self.customer is not None and last.customer_no:
+            own = self.customer.manager if self.customer.customer_no == last.customer_no else ""
+        dlg = self._track(
+            ReferDialog(number, managers, self, needs=last.needs if last else (), manager=own or "")
+        )
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         args = dlg.args()

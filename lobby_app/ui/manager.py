@@ -15,10 +15,12 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QButtonGroup,
+    QCheckBox,
     QDateEdit,
     QDialog,
     QDialogButtonBox,
@@ -38,10 +40,12 @@ from PySide6.QtWidgets import (
 
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
+from lobby_app.core.limits import AMOUNT_MAX_FEN, PRODUCT_MAX
 from lobby_app.ui.hublink import HubLink
 
 log = logging.getLogger(__name__)
 ERROR_STYLE = "color: #b00020; font-weight: bold;"
+CLOSED = ("sold", "declined")  # no further step by the manager (store/referrals.py)
 COLUMNS = (tr("单号"), tr("状态"), tr("时间"), tr("排队号"), tr("客户"), tr("需求"), tr("转介人"))
 
 
@@ -53,6 +57,7 @@ class ManagerWindow(QWidget):
         self.link = link
         link.setParent(self)  # the window owns its link: both go together
         self.items: list[dict[str, Any]] = []
+        self._outcome_dialog: OutcomeDialog | None = None
         self.setWindowTitle(tr("客户经理 · 转介工作台"))
         self._build()
         link.state.connect(self._on_state)
@@ -66,6 +71,10 @@ class ManagerWindow(QWidget):
         self.conn = QLabel(tr("正在连接网点主机…"))
         top.addWidget(self.title)
         top.addStretch(1)
+        self.open_only = QCheckBox(tr("只看未办结"))
+        self.open_only.setToolTip(tr("不勾选时，已成交、婉拒的转介也列出(灰色)，便于回看"))
+        self.open_only.toggled.connect(lambda _on: self.reload())
+        top.addWidget(self.open_only)
         top.addWidget(self.conn)
         root.addLayout(top)
         self.banner = QLabel()
@@ -146,15 +155,24 @@ class ManagerWindow(QWidget):
 
     def reload(self, select: str | None = None) -> None:
         keep = select or (self.selected() or {}).get("referral_no")
-        self.link.request("referrals", {}, lambda items: self._show(items, keep), self._failed)
+        args = {} if self.open_only.isChecked() else {"closed": True}
+        self.link.request("referrals", args, lambda items: self._show(items, keep), self._failed)
 
     def _local_time(self, iso: str) -> str:
-        """HH:MM in the branch's time zone (the hub sends UTC)."""
+        """When, in the branch's time zone (the hub sends UTC): HH:MM today, else with the
+        date (a follow-up from yesterday must not read as this morning's)."""
         tz_name = str(self.link.welcome.get("lobby", {}).get("timezone") or "Asia/Shanghai")
         try:
-            return datetime.fromisoformat(iso).astimezone(ZoneInfo(tz_name)).strftime("%H:%M")
+            tz = ZoneInfo(tz_name)
+            when = datetime.fromisoformat(iso).astimezone(tz)
         except (ValueError, ZoneInfoNotFoundError):
-            return iso[11:16]
+            return iso[:16].replace("T", " ")
+        today = datetime.now(tz).date()
+        if when.date() == today:
+            return when.strftime("%H:%M")
+        if when.year == today.year:
+            return when.strftime("%m-%d %H:%M")
+        return when.strftime("%Y-%m-%d %H:%M")
 
     def _show(self, items: list[dict[str, Any]], keep: str | None) -> None:
         self.items = items
@@ -173,12 +191,15 @@ class ManagerWindow(QWidget):
                 ref["need_label"],
                 ref.get("referrer_name") or ref["referrer"],
             )
+            closed = ref["status"] in CLOSED
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(str(text))
                 if ref["status"] == "new":
                     f = item.font()
                     f.setBold(True)
                     item.setFont(f)
+                if closed:  # done: kept in view for looking back, greyed
+                    item.setForeground(QBrush(QColor("#777777")))
                 self.table.setItem(r, c, item)
         row = next((i for i, ref in enumerate(items) if ref["referral_no"] == keep), None)
         if row is not None:
@@ -253,15 +274,25 @@ class ManagerWindow(QWidget):
         ref = self.selected()
         if ref is None:
             return
-        dlg = OutcomeDialog(ref["referral_no"], self)
+        self._ask_outcome(ref)
+
+    def _ask_outcome(
+        self, ref: dict[str, Any], previous: dict[str, Any] | None = None, error: str = ""
+    ) -> None:
+        cust = ref.get("customer") or {}
+        who = cust.get("salutation") or ""
+        dlg = OutcomeDialog(ref["referral_no"], self, who=who, previous=previous, error=error)
+        self._outcome_dialog = dlg
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
-        try:
-            args = dlg.args()
-        except LobbyError as exc:
-            self.say(exc.message, error=True)
-            return
-        self._act("record_outcome", args)
+        args = dlg.args()  # checked by the dialog
+
+        def refused(exc: LobbyError) -> None:  # the hub's word: back to the dialog, input kept
+            self._ask_outcome(ref, args, exc.message)
+
+        self.link.request(
+            "record_outcome", {"referral": ref["referral_no"], **args}, self._acted, refused
+        )
 
     def say(self, text: str, *, error: bool = False) -> None:
         self.message.setStyleSheet(ERROR_STYLE if error else "color: #1a7f37;")
@@ -276,29 +307,48 @@ class ManagerWindow(QWidget):
 
 
 class OutcomeDialog(QDialog):
-    def __init__(self, referral_no: str, parent: QWidget | None = None) -> None:
+    """The outcome of a referral. Nothing is preselected (a sale is not the default); only the
+    fields of the chosen outcome are open; 确定 checks them here and keeps the dialog, and
+    what was typed, until they are right. Opened again with the hub's refusal (``error``)
+    and the values sent (``previous``) when the hub refuses them."""
+
+    OUTCOMES = (("sold", tr("成交")), ("declined", tr("客户婉拒")), ("follow_up", tr("待跟进")))
+
+    def __init__(
+        self,
+        referral_no: str,
+        parent: QWidget | None = None,
+        *,
+        who: str = "",
+        previous: dict[str, Any] | None = None,
+        error: str = "",
+    ) -> None:
         super().__init__(parent)
-        self.setWindowTitle(tr(f"记录转介结果 {referral_no}"))
+        self.setWindowTitle(tr("记录转介结果"))
+        self.setMinimumWidth(460)
         form = QFormLayout(self)
+        head = QLabel(tr(f"转介单 {referral_no}") + (f"　{who}" if who else ""))
+        head.setStyleSheet("font-weight: bold;")
+        form.addRow(head)
         self.kind = QButtonGroup(self)
         row = QHBoxLayout()
         self.radios: dict[str, QRadioButton] = {}
-        for code, label in (
-            ("sold", tr("成交")),
-            ("declined", tr("客户婉拒")),
-            ("follow_up", tr("待跟进")),
-        ):
+        for code, label in self.OUTCOMES:
             rb = QRadioButton(label)
             self.kind.addButton(rb)
             self.radios[code] = rb
             row.addWidget(rb)
-        self.radios["sold"].setChecked(True)
+        row.addStretch(1)
         form.addRow(tr("结果"), row)
         self.product = QLineEdit()
-        self.product.setMaxLength(80)
+        self.product.setMaxLength(PRODUCT_MAX)
+        self.product.setPlaceholderText(tr("例如：稳盈90天理财"))
         self.amount = QLineEdit()
         self.amount.setPlaceholderText(tr("元，例如 200000"))
-        self.follow = QDateEdit(QDate.currentDate().addDays(7))
+        today = QDate.currentDate()
+        self.follow = QDateEdit(today.addDays(7))
+        self.follow.setDisplayFormat("yyyy-MM-dd")
+        self.follow.setMinimumDate(today.addDays(1))
         self.follow.setCalendarPopup(True)
         self.note = QLineEdit()
         self.note.setMaxLength(500)
@@ -306,28 +356,92 @@ class OutcomeDialog(QDialog):
         form.addRow(tr("金额"), self.amount)
         form.addRow(tr("跟进日期"), self.follow)
         form.addRow(tr("备注"), self.note)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.hide()
+        form.addRow(self.error)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        self.kind.buttonToggled.connect(lambda *_: self._fields_for_outcome())
+        if previous:
+            self._fill(previous)
+        self._fields_for_outcome()
+        if error:
+            self._say(error)
+
+    def _fill(self, previous: dict[str, Any]) -> None:
+        rb = self.radios.get(str(previous.get("outcome", "")))
+        if rb is not None:
+            rb.setChecked(True)
+        self.product.setText(str(previous.get("product", "")))
+        if previous.get("amount_fen"):
+            self.amount.setText(f"{Decimal(int(previous['amount_fen'])) / 100:f}")
+        if previous.get("follow_up_on"):
+            day = QDate.fromString(str(previous["follow_up_on"]), "yyyy-MM-dd")
+            if day.isValid():
+                self.follow.setDate(day)
+        self.note.setText(str(previous.get("note", "")))
+
+    def _fields_for_outcome(self) -> None:
+        chosen = self.outcome()
+        self.product.setEnabled(chosen == "sold")
+        self.amount.setEnabled(chosen == "sold")
+        self.follow.setEnabled(chosen == "follow_up")
+
+    def _say(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
 
     def outcome(self) -> str:
-        return next(code for code, rb in self.radios.items() if rb.isChecked())
+        return next((code for code, rb in self.radios.items() if rb.isChecked()), "")
+
+    def accept(self) -> None:
+        try:
+            self.args()
+        except LobbyError as exc:
+            self._say(exc.message)
+            target = {"product": self.product, "amount": self.amount}.get(exc.field or "")
+            if target is not None:
+                target.setFocus()
+                target.selectAll()
+            return
+        super().accept()
 
     def args(self) -> dict[str, Any]:
         outcome = self.outcome()
+        if not outcome:
+            raise LobbyError(
+                "bad_outcome", tr("请选择结果：成交、客户婉拒或待跟进"), field="outcome"
+            )
         out: dict[str, Any] = {"outcome": outcome, "note": self.note.text().strip()}
         if outcome == "sold":
+            product = self.product.text().strip()
+            if not product:
+                raise LobbyError("bad_product", tr("成交须填写产品名称"), field="product")
+            typed = self.amount.text().strip().replace(",", "").replace("，", "")
+            if not typed:
+                raise LobbyError("bad_amount", tr("成交须填写金额(元)"), field="amount")
             try:
-                amount = Decimal(self.amount.text().strip().replace(",", ""))
+                amount = Decimal(typed)
             except InvalidOperation:
                 raise LobbyError(
-                    "bad_amount", tr(f"金额“{self.amount.text()}”不是数字"), field="amount"
+                    "bad_amount",
+                    tr(f"金额“{typed}”不是数字，请填写元，例如 200000"),
+                    field="amount",
                 ) from None
-            out["product"] = self.product.text().strip()
-            out["amount_fen"] = int(amount * 100)
+            if not amount.is_finite() or not 0 < amount <= Decimal(AMOUNT_MAX_FEN) / 100:
+                raise LobbyError(
+                    "bad_amount",
+                    tr(f"成交金额应大于 0 且不超过 {AMOUNT_MAX_FEN // 100:,} 元"),
+                    field="amount",
+                )
+            out["product"] = product
+            out["amount_fen"] = int((amount * 100).to_integral_value())
         if outcome == "follow_up":
             out["follow_up_on"] = self.follow.date().toString("yyyy-MM-dd")
         return out

@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import logging
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -364,7 +365,14 @@ class TellerWindow(QWidget):
         self.link.request("managers", {}, lambda ms: self._refer_to(number, ms), self._failed)
 
     def _refer_to(self, number: str, managers: list[dict[str, str]]) -> None:
-        dlg = ReferDialog(number, managers, self)
+        card = self.card if self.card and self.card.get("number") == number else {}
+        dlg = ReferDialog(
+            number,
+            managers,
+            self,
+            needs=card.get("need_codes", []),
+            manager=str(card.get("manager", "")),
+        )
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         args = dlg.args()
@@ -521,8 +529,16 @@ class ReferDialog(QDialog):
     """To whom, which need, a note; the ticket number is filled in and can be changed."""
 
     def __init__(
-        self, number: str, managers: list[dict[str, str]], parent: QWidget | None = None
+        self,
+        number: str,
+        managers: list[dict[str, str]],
+        parent: QWidget | None = None,
+        *,
+        needs: Sequence[str] = (),
+        manager: str = "",
     ) -> None:
+        """``needs``: the need codes tagged on the ticket (the first one is chosen, not the
+        list's first entry); ``manager``: the customer's own manager, chosen if listed."""
         super().__init__(parent)
         self.setWindowTitle(tr("转介给客户经理"))
         form = QFormLayout(self)
@@ -535,6 +551,16 @@ class ReferDialog(QDialog):
         self.need = QComboBox()
         for code, label in NEED_TAGS.items():
             self.need.addItem(label, code)
+        tagged = [self.need.findData(code) for code in needs]
+        tagged = [i for i in tagged if i >= 0]
+        if tagged:
+            self.need.setCurrentIndex(tagged[0])
+        else:  # nothing tagged: the lobby manager picks; no silent 储蓄存款
+            self.need.insertItem(0, tr("(请选择需求)"), "")
+            self.need.setCurrentIndex(0)
+        own = self.to.findData(manager.strip().upper()) if manager else -1
+        if own >= 0:
+            self.to.setCurrentIndex(own)
         self.note = QLineEdit()
         self.note.setMaxLength(200)
         self.note.setPlaceholderText(tr("例如：50万定期下周到期，想了解理财"))
@@ -545,10 +571,22 @@ class ReferDialog(QDialog):
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.error.hide()
+        form.addRow(self.error)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
         (self.to if number else self.ticket).setFocus()
+
+    def accept(self) -> None:
+        if not self.need.currentData():
+            self.error.setText(tr("请选择客户的需求"))
+            self.error.show()
+            self.need.setFocus()
+            return
+        super().accept()
 
     def args(self) -> dict[str, Any]:
         return {
