@@ -99,6 +99,20 @@ PRIORITY_LABELS: dict[PriorityKind, str] = {
 }
 
 
+def green_channel_marker(vip: bool, priority_label: str | None) -> str:
+    """What a green-channel ticket says it is, on the desk's result and on the paper: a
+    VIP who is also a priority customer (an elderly VIP) shows both, since the priority
+    decides the order within the green channel (priority before VIP, DOMAIN.md) and tells
+    the teller who needs help. Empty for an ordinary ticket."""
+    if vip and priority_label:
+        return tr(f"贵宾 · 优先服务（{priority_label}）· 绿色通道")
+    if vip:
+        return tr("贵宾 · 绿色通道")
+    if priority_label:
+        return tr(f"优先服务 · 绿色通道（{priority_label}）")
+    return ""
+
+
 def parse_priority(value: str) -> PriorityKind:
     v = value.strip()
     for k in PriorityKind:

@@ -17,6 +17,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from lobby_app.core.business import green_channel_marker
 from lobby_app.core.i18n import tr
 from lobby_app.printing.files import write_atomically
 from lobby_app.printing.fonts import cjk_font
@@ -191,11 +192,10 @@ def render_ticket_pdf(ticket: TicketPrint) -> bytes:
     lay.text(ticket.number, num_size, gap=1.05)
     lay.space(1 * mm)
     if ticket.green_channel:
-        if ticket.vip:
-            marker = tr("贵宾 · 绿色通道")
-        else:
-            marker = tr(f"优先服务 · 绿色通道（{ticket.priority_label or tr('优先')}）")
-        lay.text(f"【{marker}】", 11)
+        marker = green_channel_marker(
+            ticket.vip, ticket.priority_label or (None if ticket.vip else tr("优先"))
+        )
+        lay.text(f"【{marker}】", fit_size(f"【{marker}】", font, 11, inner, 8))
     if ticket.salutation:
         lay.text(tr(f"{ticket.salutation}，您好"), 10.5)
     lay.space(1 * mm)

@@ -56,7 +56,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lobby_app.core.business import NEED_TAGS, BusinessType, PriorityKind
+from lobby_app.core.business import NEED_TAGS, BusinessType, PriorityKind, green_channel_marker
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
 from lobby_app.core.identity import NOTES_MASKED
@@ -1117,11 +1117,10 @@ class DeskWindow(QMainWindow):
         self.result_number.setText(issued.number)
         color = "#2e7d32" if issued.green_channel else "#222"
         self.result_number.setStyleSheet(f"color: {color};")
-        flags = ""
-        if issued.vip:
-            flags = tr("【贵宾 · 绿色通道】<br>")
-        elif issued.priority:
-            flags = tr(f"【优先 · {issued.priority.label} · 绿色通道】<br>")
+        marker = green_channel_marker(
+            issued.vip, issued.priority.label if issued.priority else None
+        )
+        flags = f"【{marker}】<br>" if marker else ""
         wait = tr(f"，预计等候约 <b>{issued.estimated_wait_min}</b> 分钟")
         ahead = (
             tr("前面没有人等候") + (wait if issued.estimated_wait_min > 0 else "")

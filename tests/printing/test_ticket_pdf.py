@@ -138,3 +138,16 @@ def test_ticket_names_the_windows_open_for_its_queue(tmp_path: Path) -> None:
     assert "暂无开放窗口" in flat(text_of(none))
     subprocess.run(["pdftoppm", "-r", "110", "-png", str(pdf), str(tmp_path / "t")], check=True)
     assert png_size(next(tmp_path.glob("t*.png")))[1] > 0
+
+
+def test_a_vip_who_is_also_a_priority_customer_keeps_both_on_paper(tmp_path: Path) -> None:
+    """Issue 18 item 6: an elderly VIP's ticket says both (the priority orders the green
+    channel and tells the teller who needs help)."""
+    pdf = write_ticket_pdf(ticket(priority_label="老年人"), tmp_path / "vp.pdf")
+    text = flat(text_of(pdf))
+    assert "贵宾·优先服务（老年人）·绿色通道" in text
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "100", "-singlefile", str(pdf), str(tmp_path / "vp")],
+        check=True,
+    )
+    assert png_size(tmp_path / "vp.png")[0] <= 320  # the marker fits the 80 mm roll

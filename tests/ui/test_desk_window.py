@@ -258,3 +258,20 @@ def test_work_asked_after_the_worker_shut_down_is_dropped_quietly(qtbot: QtBot) 
     ran: list[int] = []
     w.submit(lambda: ran.append(1))
     assert ran == [] and not w.busy
+
+
+def test_vip_and_priority_both_show_on_the_result(qtbot: QtBot, desk: DeskWindow) -> None:
+    """Issue 18 item 6: an elderly VIP keeps the priority on the desk's result, the stored
+    ticket and the printed ticket."""
+    qtbot.keyClicks(desk.search, "oymh")
+    qtbot.keyClick(desk.search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: desk.customer is not None)
+    assert desk.vip_check.isChecked()
+    desk.priority_combo.setCurrentIndex(desk.priority_combo.findText("老年人"))
+    qtbot.keyClick(desk.business_list, Qt.Key.Key_Return)
+    issued(qtbot, desk, 0)
+    (t,) = tickets(desk.store)
+    assert (t.vip, t.priority, t.green_channel) == (True, "elderly", True)
+    qtbot.waitUntil(lambda: "贵宾" in desk.result_text.text())
+    assert "优先服务（老年人）" in desk.result_text.text()
+    assert desk.last_issued is not None and desk.last_issued.priority is not None
