@@ -33,6 +33,9 @@ class PrintOutcome:
     # the ticket itself stands); the code of the refusal when it did not.
     recorded: bool = True
     record_error: str = ""
+    # where it went: "printer" (sent to a printer), "folder" (saved as a file), "none" (this
+    # PC prints nowhere); the desk says so rather than "printed" for a file
+    went: str = "printer"
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -185,7 +188,7 @@ def _deliver_ticket(
     try:
         if pdf_path is not None:
             out = write_ticket_pdf(ticket_print(issued, st), pdf_path)
-            return PrintOutcome(True, out, tr(f"票据已保存到 {out}")), str(out)
+            return PrintOutcome(True, out, tr(f"票据已保存到 {out}"), went="folder"), str(out)
         target = target or target_for(st, data_dir)
         with tempfile.TemporaryDirectory(prefix="lobby-ticket-") as tmp:
             pdf = write_ticket_pdf(
@@ -199,7 +202,7 @@ def _deliver_ticket(
             "printer": tr(f"已发送到打印机 {target.printer}"),
             "none": tr("本机未设置打印"),
         }[target.kind]
-        return PrintOutcome(True, dest, msg), where
+        return PrintOutcome(True, dest, msg, went=target.kind), where
     except PrintError as exc:
         return PrintOutcome(False, None, exc.message_zh, exc.code), exc.message_zh
     except FontMissingError as exc:
@@ -327,7 +330,7 @@ def _deliver(
         kept = write(save_to) if save_to is not None else None
         if not to_printer:
             assert kept is not None
-            return PrintOutcome(True, kept, tr(f"{what}已保存到 {kept}"))
+            return PrintOutcome(True, kept, tr(f"{what}已保存到 {kept}"), went="folder")
         with tempfile.TemporaryDirectory(prefix="lobby-print-") as tmp:
             pdf = kept or write(Path(tmp) / name)
             where = dispatch_pdf(pdf, target, media_mm=media_mm, timeout_s=timeout_s)
@@ -336,7 +339,8 @@ def _deliver(
             "printer": tr(f"{what}已发送到打印机 {target.printer}"),
             "none": tr(f"本机未设置打印，{what}没有打印"),
         }[target.kind]
-        return PrintOutcome(True, kept or (Path(where) if target.kind == "folder" else None), msg)
+        dest = kept or (Path(where) if target.kind == "folder" else None)
+        return PrintOutcome(True, dest, msg, went=target.kind)
     except PrintError as exc:
         return PrintOutcome(False, None, exc.message_zh, exc.code)
     except FontMissingError as exc:

@@ -1158,9 +1158,19 @@ class DeskWindow(QMainWindow):
         assert isinstance(outcome, PrintOutcome)
         if outcome.ok:  # amber when the store could not record it (a full disk)
             self.print_status.setStyleSheet(
-                "color: #2e7d32;" if outcome.recorded else "color: #8a5a00;"
+                "color: #2e7d32;"
+                if outcome.recorded and outcome.went != "none"
+                else "color: #8a5a00;"
             )
-            self.print_status.setText(tr(f"已打印：{outcome.message}"))
+            # say where it went: a file in a folder is not a printed ticket (issue 18 item 7)
+            if outcome.went == "printer":
+                self.print_status.setText(tr(f"已打印：{outcome.message}"))
+            elif outcome.went == "none":
+                self.print_status.setText(
+                    tr("未打印：本机未设置打印机，请在“打印设置”中选择打印机或票据文件夹")
+                )
+            else:
+                self.print_status.setText(tr(f"未送打印机，{outcome.message}"))
         else:
             self.print_status.setStyleSheet(ERROR_STYLE)
             self.print_status.setText(tr(f"打印失败：{outcome.message}"))

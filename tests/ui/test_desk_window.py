@@ -72,8 +72,10 @@ def test_walk_in_in_three_keystrokes(qtbot: QtBot, desk: DeskWindow) -> None:
     )
     assert desk.result_number.text() == "A001"
     assert "封闭式柜台服务区" in desk.result_text.text()
-    assert "已打印" in desk.print_status.text()
-    assert (desk.store.data_dir / "tickets").glob("*A001.pdf")
+    # the demo saves tickets to a folder: the desk says where, not "printed" (issue 18 item 7)
+    (pdf,) = (desk.store.data_dir / "tickets").glob("*A001.pdf")
+    assert "已打印" not in desk.print_status.text()
+    assert "已保存到" in desk.print_status.text() and str(pdf) in desk.print_status.text()
     qtbot.waitUntil(lambda: desk.search.hasFocus())  # ready for the next customer
 
 
@@ -173,7 +175,7 @@ def test_printer_failure_keeps_ticket_and_reprints(qtbot: QtBot, desk: DeskWindo
     assert desk.result_number.text() == "A001"  # the ticket stands
     commands.change_settings(desk.store, {"print_kind": "folder"}, actor="test")
     qtbot.mouseClick(desk.reprint_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: desk.print_status.text().startswith("已打印"))
+    qtbot.waitUntil(lambda: "已保存到" in desk.print_status.text())
     assert list((desk.store.data_dir / "tickets").glob("*A001.pdf"))
 
 
@@ -275,3 +277,18 @@ def test_vip_and_priority_both_show_on_the_result(qtbot: QtBot, desk: DeskWindow
     qtbot.waitUntil(lambda: "贵宾" in desk.result_text.text())
     assert "优先服务（老年人）" in desk.result_text.text()
     assert desk.last_issued is not None and desk.last_issued.priority is not None
+
+
+def test_print_status_says_where_the_ticket_went(qtbot: QtBot, desk: DeskWindow) -> None:
+    """Printed, saved to a folder, or nowhere: three different sentences."""
+    from lobby_app.lobby import PrintOutcome
+
+    desk._show_print(PrintOutcome(True, None, "已发送到打印机 TM-T82", went="printer"))
+    assert desk.print_status.text() == "已打印：已发送到打印机 TM-T82"
+    desk._show_print(PrintOutcome(True, None, "票据已保存到 /x/A001.pdf", went="folder"))
+    assert (
+        desk.print_status.text().startswith("未送打印机")
+        and "/x/A001.pdf" in desk.print_status.text()
+    )
+    desk._show_print(PrintOutcome(True, None, "本机未设置打印", went="none"))
+    assert desk.print_status.text().startswith("未打印") and "打印设置" in desk.print_status.text()
