@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import weakref
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -102,10 +102,10 @@ NO_OPEN_WINDOW = tr("无开放窗口")
 IDENTIFY_HINT = tr(
     "请输入查询条件识别客户；无客户信息的按 F2（或在空的查询框按 Enter）作为散客办理。"
 )
-# Result columns hidden first when the table is narrow: 潜在, 客户经理, 贵宾卡, 证件号, 层级
-# (the customer's card below the table and the header show them all). 匹配 stays: it says
-# why each row was found.
-OPTIONAL_RESULT_COLUMNS = (7, 8, 6, 3, 5)
+# Result columns hidden first when the table is narrow: 证件号, then 手机号 (the customer's
+# card below the table shows both, masked). 匹配 (why each row was found), 层级 · 贵宾卡 and
+# 客户经理 stay: the lobby manager routes and refers by them (issue 18 item 8).
+OPTIONAL_RESULT_COLUMNS = (6, 3)
 TAG_COLUMNS = 5  # need tags per row: 13 tags in three rows
 INPUT_EVENTS = frozenset(
     {
@@ -227,21 +227,37 @@ class DeskWindow(QMainWindow):
         )
 
     def _show_sync_status(self, st: dict[str, Any]) -> None:
-        """The last successful sync with head office and what waits to go; a missed night
-        is said in red."""
+        """What staff need to know of the nightly sync (issue 18 item 9): when it last went
+        through and when the next one runs; a missed night in red, with how long ago the
+        last success was. How many records wait to go is for the tooltip."""
+        tz = self.settings.tz
+        now = datetime.now(UTC).astimezone(tz)
         last = st.get("last_success_at")
-        when = (
-            datetime.fromisoformat(last).astimezone(self.settings.tz).strftime("%m-%d %H:%M")
-            if last
-            else tr("从未")
-        )
-        text = tr(f"总行同步：上次成功 {when} · 待上传 {st.get('pending', 0)} 项")
+        last_local = datetime.fromisoformat(last).astimezone(tz) if last else None
+        when = last_local.strftime("%m-%d %H:%M") if last_local else ""
+        nxt = ""
+        if st.get("due_at"):
+            upcoming = (datetime.fromisoformat(st["due_at"]) + timedelta(days=1)).astimezone(tz)
+            day = tr("今晚") if upcoming.date() == now.date() else tr("明天")
+            nxt = f"{day} {upcoming:%H:%M}"
         if st.get("missed"):
-            text = tr(f"未完成夜间同步（上次成功 {when}，待上传 {st.get('pending', 0)} 项）")
+            if last_local is None:
+                text = tr("夜间同步未完成：本网点还没有成功上传过总行")
+            else:
+                days = (now.date() - last_local.date()).days
+                text = tr(f"夜间同步未完成：上次成功 {when}（{days} 天前）")
+            text += tr("，系统会自动重试")
             if st.get("last_error"):
                 text += tr(f"：{st['last_error'][:60]}")
+        elif last_local is None:
+            text = tr("总行同步：尚未同步过") + (tr(f" · 首次同步 {nxt}") if nxt else "")
+        else:
+            text = tr(f"总行同步：上次成功 {when}") + (tr(f" · 下次 {nxt}") if nxt else "")
+        pending = int(st.get("pending") or 0)
+        tip = tr(f"待上传 {pending} 项记录(取号、叫号、转介等)，下次同步时上传")
+        if st.get("last_error"):
+            tip += "\n" + tr(f"上次出错：{st['last_error']}")
         held = int(st.get("quarantined") or 0)
-        tip = st.get("last_error") or ""
         if held:  # rows head office refused: kept here, resent each night once fixed
             text += tr(f" · {held} 行被总行拒收(已隔离)")
             first = (st.get("quarantine") or [{}])[0]
@@ -418,10 +434,10 @@ class DeskWindow(QMainWindow):
         splitter.addWidget(self._build_identify())
         splitter.addWidget(self._build_form())
         splitter.addWidget(self._build_right())
-        splitter.setStretchFactor(0, 4)
+        splitter.setStretchFactor(0, 6)
         splitter.setStretchFactor(1, 4)
         splitter.setStretchFactor(2, 5)
-        splitter.setSizes([500, 470, 560])
+        splitter.setSizes([560, 400, 500])
         central = QWidget()
         cl = QVBoxLayout(central)
         cl.setContentsMargins(4, 4, 4, 0)
@@ -716,7 +732,7 @@ class DeskWindow(QMainWindow):
         self.lobby_header = QLabel()
         ll.addWidget(self.lobby_header)
         inner = QWidget()
-        il = QVBoxLayout(inner)
+        self._queues_layout = il = QVBoxLayout(inner)
         il.setSpacing(2)
         il.setContentsMargins(0, 0, 0, 0)
         self.zone_stats: dict[Zone, QLabel] = {}
@@ -800,7 +816,7 @@ class DeskWindow(QMainWindow):
             cells = (str(model.index(r, c).data() or "") for r in range(model.rowCount()))
             widest = max((cell_fm.horizontalAdvance(t) for t in cells), default=0)
             title = str(model.headerData(c, horizontal) or "")
-            return max(widest, head_fm.horizontalAdvance(title)) + 14
+            return max(widest, head_fm.horizontalAdvance(title)) + 10
 
         for c in range(n):
             view.setColumnHidden(c, False)
@@ -810,6 +826,21 @@ class DeskWindow(QMainWindow):
                 break
             view.setColumnHidden(c, True)
             total -= need(c)
+
+    def _share_queue_space(self) -> None:
+        """The four queues share the panel by how many wait in each: an empty zone keeps
+        its line and a one-row table, a busy one grows, so every zone's head is in view at
+        once (issue 18 item 8), on 768 lines as on 1080."""
+        for zone, view in self.zone_views.items():
+            rows = self.zone_models[zone].rowCount()
+            header = view.horizontalHeader().sizeHint().height()
+            row_h = view.verticalHeader().defaultSectionSize()
+            frame = 2 * view.frameWidth()
+            one_row = header + row_h + frame + 2
+            view.setMinimumHeight(one_row)
+            # as tall as its rows need, no taller: the rest goes to the busier queues
+            view.setMaximumHeight(header + max(1, rows) * row_h + frame + 2)
+            self._queues_layout.setStretchFactor(view, max(1, min(rows, 40)))
 
     def _move_result(self, step: int) -> None:
         n = self.customer_model.rowCount()
@@ -1305,6 +1336,7 @@ class DeskWindow(QMainWindow):
                 )
             )
             self.zone_models[zq.zone].set_rows(zq.waiting)
+        self._share_queue_space()
         self._update_zone()
         now = datetime.now(UTC).astimezone(self.settings.tz)
         self.status_label.setText(

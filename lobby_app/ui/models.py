@@ -55,16 +55,18 @@ class _RowsTableModel(QAbstractTableModel, Generic[T]):
 
 
 class CustomerModel(_RowsTableModel[CustomerView]):
+    """The lookup's results, narrow enough for the left third of a 1366-wide screen: the
+    tier, the VIP card and 潜在 share one short column; the masked ID number comes last (the
+    customer's card below repeats it), as it is the first to give way."""
+
     HEADERS = (
         tr("客户号"),
         tr("姓名"),
         tr("匹配"),  # which field the search matched: 手机尾号, 客户号, 姓名…
-        tr("证件号"),
         tr("手机号"),
-        tr("层级"),
-        tr("贵宾卡"),
-        tr("潜在"),
-        tr("客户经理"),
+        tr("层级 · 贵宾卡"),
+        tr("经理"),  # the customer's own manager (客户经理), by staff number
+        tr("证件号"),
     )
 
     def customer(self, row: int) -> CustomerView | None:
@@ -76,23 +78,35 @@ class CustomerModel(_RowsTableModel[CustomerView]):
         c = self._rows[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            card = ""
-            if c.vip_card:
-                card = c.vip_card.label + (tr("(特批)") if c.vip_special else "")
             return (
                 c.customer_no,
                 c.name,
                 match_label(c.matched),
-                c.masked_id,
                 c.masked_phone,
-                c.tier.label,
-                card,
-                tr("潜在") if c.prospect else "",
+                standing_text(c),
                 c.manager,
+                c.masked_id,
             )[col]
+        if role == Qt.ItemDataRole.ToolTipRole and col == 4:
+            full = [c.tier.label]
+            if c.vip_card:
+                full.append(c.vip_card.label + (tr("(特批)") if c.vip_special else ""))
+            if c.prospect:
+                full.append(tr("潜在客户"))
+            return " · ".join(full)
         if role == Qt.ItemDataRole.BackgroundRole and c.vip_entitled:
             return QBrush(VIP_GOLD)
         return None
+
+
+def standing_text(c: CustomerView) -> str:
+    """Tier and card in a few characters: 中高端 · 白金卡, 大众 · 标准卡(特批), 潜力 · 潜在."""
+    parts = [c.tier.label.removesuffix(tr("客户"))]
+    if c.vip_card:
+        parts.append(c.vip_card.label + (tr("(特批)") if c.vip_special else ""))
+    if c.prospect:
+        parts.append(tr("潜在"))
+    return " · ".join(parts)
 
 
 class BusinessModel(QAbstractListModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -237,9 +238,10 @@ def test_status_bar_warns_when_a_nightly_sync_was_missed(qtbot: QtBot, desk: Des
     desk.refresh_sync_status()
     when = old.astimezone(desk.settings.tz).strftime("%m-%d %H:%M")
     qtbot.waitUntil(lambda: f"上次成功 {when}" in desk.sync_label.text(), timeout=5_000)
-    assert (
-        desk.sync_label.text().startswith("未完成夜间同步") and "待上传" in desk.sync_label.text()
-    )
+    # what matters in words staff read: missed, since when; the count is for the tooltip
+    assert desk.sync_label.text().startswith("夜间同步未完成")
+    assert "（3 天前）" in desk.sync_label.text() and "待上传" not in desk.sync_label.text()
+    assert "待上传" in desk.sync_label.toolTip()
     with desk.store.engine.begin() as c:
         c.execute(
             text("update sync_state set value = :v where key = 'last_success_at'"),
@@ -247,6 +249,17 @@ def test_status_bar_warns_when_a_nightly_sync_was_missed(qtbot: QtBot, desk: Des
         )
     desk.refresh_sync_status()
     qtbot.waitUntil(lambda: desk.sync_label.text().startswith("总行同步：上次成功"), timeout=5_000)
+    assert re.search(r"下次 (今晚|明天) \d\d:\d\d", desk.sync_label.text()), desk.sync_label.text()
+
+
+def test_status_bar_of_a_branch_never_synced_says_when_the_first_runs(
+    qtbot: QtBot, desk: DeskWindow
+) -> None:
+    st = dict(desk.backend.sync_status(), missed=False, last_success_at=None)
+    desk._show_sync_status(st)
+    assert desk.sync_label.text().startswith("总行同步：尚未同步过 · 首次同步")
+    desk._show_sync_status(dict(st, missed=True))
+    assert desk.sync_label.text().startswith("夜间同步未完成：本网点还没有成功上传过总行")
 
 
 def test_work_asked_after_the_worker_shut_down_is_dropped_quietly(qtbot: QtBot) -> None:
@@ -292,3 +305,31 @@ def test_print_status_says_where_the_ticket_went(qtbot: QtBot, desk: DeskWindow)
     )
     desk._show_print(PrintOutcome(True, None, "本机未设置打印", went="none"))
     assert desk.print_status.text().startswith("未打印") and "打印设置" in desk.print_status.text()
+
+
+def test_at_1366_by_768_results_and_all_four_queues_fit(qtbot: QtBot, desk: DeskWindow) -> None:
+    """Issue 18 item 8: on a 1366×768 screen the results show tier and VIP card and the
+    customer's manager without scrolling sideways, and all four zone queues are in view,
+    a busy one taller than an empty one."""
+    from lobby_app.store.commands import IssueRequest
+
+    for i in range(24):
+        commands.issue_ticket(desk.store, IssueRequest("cash" if i % 2 else "card"))
+    desk.resize(1366, 740)  # the screen less the task bar
+    desk.refresh_lobby()
+    qtbot.keyClicks(desk.search, "z")
+    qtbot.waitUntil(lambda: desk.customer_model.rowCount() > 5, timeout=10_000)
+    qtbot.waitUntil(lambda: desk.zone_models[Zone.CLOSED_COUNTER].rowCount() >= 12)
+    qtbot.wait(200)  # let the layout settle
+    model = desk.customer_model
+    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    for name in ("层级 · 贵宾卡", "经理", "匹配", "手机号"):
+        assert not desk.results.isColumnHidden(headers.index(name)), name
+    assert desk.results.horizontalScrollBar().maximum() == 0  # nothing behind a scroll
+    scroll = desk.zone_views[Zone.SELF_SERVICE].parentWidget().parentWidget().parentWidget()
+    assert scroll.verticalScrollBar().maximum() == 0  # all four queues in view at once
+    for z in Zone:
+        assert desk.zone_views[z].isVisible() and desk.zone_views[z].height() >= 40, z
+    busy = desk.zone_views[Zone.CLOSED_COUNTER].height()
+    assert busy > desk.zone_views[Zone.SELF_SERVICE].height() + 40
+    desk.grab().save(str(desk.store.data_dir / "desk-1366.png"))

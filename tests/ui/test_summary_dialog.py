@@ -57,3 +57,17 @@ def test_preview_close_and_save(qtbot: QtBot, demo_store: Store, tmp_path: Path)
     dlg.refresh()
     qtbot.waitUntil(lambda: "至" in dlg.state.text(), timeout=20_000)
     assert not dlg.close_btn.isEnabled()
+
+
+def test_summary_dialog_fits_the_screen_it_opens_on(qtbot: QtBot, demo_store: Store) -> None:
+    """Issue 18 item 10: 900×900 ran off a 768-high screen; the dialog takes at most the
+    screen's free height (the offscreen screen here is smaller still)."""
+    qt_app()
+    dlg = SummaryDialog(LocalDesk(demo_store), actor="L01", actor_label="陈静（L01）", today=D)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    free = dlg.screen().availableGeometry()
+    assert dlg.height() <= free.height() - 40 and dlg.width() <= free.width()
+    assert dlg.print_btn.isVisible()  # the buttons at its foot are on the screen
+    foot = dlg.print_btn.mapToGlobal(dlg.print_btn.rect().bottomLeft())
+    assert foot.y() <= free.bottom()
