@@ -15,8 +15,10 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from datetime import datetime, tzinfo
 from pathlib import Path
 from types import TracebackType
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lobby_app.core.i18n import tr
 from lobby_app.core.identity import mask_free_text
@@ -28,9 +30,28 @@ BACKUPS = 5
 _FORMAT = "%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s"
 
 
+_zone: tzinfo | None = None  # the branch's time zone once known; else the PC's own
+
+
+def set_log_zone(name: str) -> None:
+    """Write log times in the branch's time zone (from its settings, or the hub's welcome),
+    so a line reads as the screens do (issue 18 item 16). An unknown name is ignored."""
+    global _zone
+    try:
+        _zone = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        logging.getLogger(__name__).warning("unknown time zone %r for the log", name)
+
+
 class MaskingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return hide_url_passwords(mask_free_text(super().format(record)))
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """2026-12-01 13:09:05.123+08:00: the branch's time with its offset, never a bare
+        clock time that might be UTC."""
+        when = datetime.fromtimestamp(record.created, _zone or datetime.now().astimezone().tzinfo)
+        return when.isoformat(sep=" ", timespec="milliseconds")
 
 
 class QuietFileHandler(logging.handlers.RotatingFileHandler):

@@ -65,6 +65,7 @@ from lobby_app.core.search import match_label
 from lobby_app.core.staffing import role_label
 from lobby_app.core.zones import Zone
 from lobby_app.desk_backend import DeskBackend, LocalDesk, RemoteDesk
+from lobby_app.logs import set_log_zone
 from lobby_app.models.base import utcnow
 from lobby_app.store import commands
 from lobby_app.store.admin import Person
@@ -173,6 +174,8 @@ class DeskWindow(QMainWindow):
         self.settings = (
             settings_from(DEFAULT_SETTINGS) if self.backend.remote else self.backend.settings()
         )
+        if not self.backend.remote:  # the log in branch time (a remote desk: from the hub)
+            set_log_zone(self.settings.timezone)
         self.customer: CustomerView | None = None
         self.walk_in = False
         self.last_issued: IssuedTicket | None = None
@@ -1434,6 +1437,7 @@ class DeskWindow(QMainWindow):
 
     def _set_settings(self, st: BranchSettings) -> None:
         self.settings = st
+        set_log_zone(st.timezone)
         self._show_person()
         self._apply_idle_interval()
 

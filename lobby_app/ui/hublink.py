@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, Signal
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
 from lobby_app.hub.client import HubClient
+from lobby_app.logs import set_log_zone
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class HubLink(QObject):
             pin=pin,
             window=window,
             on_event=lambda name, msg: self.pushed.emit(name, msg),
-            on_state=lambda up, why: self.state.emit(up, why),
+            on_state=self._state_changed,
         )
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._serve, name="hub-link", daemon=True)
@@ -66,6 +67,28 @@ class HubLink(QObject):
         self._runner: Future[None] | None = None
         self._calls: set[Future[Any]] = set()  # blocking calls from worker threads
         self._closed = False
+
+    def _state_changed(self, up: bool, why: str) -> None:
+        """From the link's thread. Connected: the log takes the branch's time zone from the
+        hub. Lost: the details (an OS error, in English) go to the log; the person reads
+        plain Chinese (issue 18 item 4). A refusal for good (wrong PIN) is said as the hub
+        said it."""
+        if up:
+            zone = str((self._client.welcome.get("lobby") or {}).get("timezone") or "")
+            if zone:
+                set_log_zone(zone)
+        elif self._client.fatal is None:
+            log.warning("hub %s: %s", self.url, why)
+            why = tr(
+                f"连不上网点主机({self.where})，正在自动重连…"
+                "请检查网点主机是否开机、网线或无线网络是否连通"
+            )
+        self.state.emit(up, why)
+
+    @property
+    def where(self) -> str:
+        """The hub's address as staff know it: host and port, no scheme."""
+        return self.url.split("://", 1)[-1].rstrip("/")
 
     @property
     def welcome(self) -> dict[str, Any]:

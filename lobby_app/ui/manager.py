@@ -58,6 +58,7 @@ class ManagerWindow(QWidget):
         link.setParent(self)  # the window owns its link: both go together
         self.items: list[dict[str, Any]] = []
         self._outcome_dialog: OutcomeDialog | None = None
+        self._link_lost = ""  # the connection message on screen, cleared on reconnection
         self.setWindowTitle(tr("客户经理 · 转介工作台"))
         self._build()
         link.state.connect(self._on_state)
@@ -131,7 +132,11 @@ class ManagerWindow(QWidget):
             w = self.link.welcome
             self.title.setText(tr(f"转介收件箱 · {w.get('staff', '')}"))
             self.reload()
+            if self._link_lost and self.message.text() == self._link_lost:
+                self.say(tr("已重新连接网点主机"))  # the red line goes with the trouble
+            self._link_lost = ""
         else:
+            self._link_lost = why
             self.say(why, error=True)
 
     def _on_event(self, name: str, msg: dict[str, Any]) -> None:

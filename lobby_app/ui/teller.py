@@ -76,6 +76,7 @@ class TellerWindow(QWidget):
         self.worker = Worker(self)  # renders and prints slips off the Qt thread
         self.current: dict[str, Any] | None = None
         self.card: dict[str, Any] | None = None
+        self._link_lost = ""  # the connection message on screen, cleared on reconnection
         self.window_open = True
         self.signed_out = False
         self._busy = False
@@ -203,7 +204,11 @@ class TellerWindow(QWidget):
             self.title.setText(tr(f"{self.window_no} 号窗口 · 柜员 {staff}"))
             self._show_lobby(self.link.welcome.get("lobby", {}))
             self.link.request("counters", {}, self._show_counter, self._failed)
+            if self._link_lost and self.message.text() == self._link_lost:
+                self.say(tr("已重新连接网点主机"))  # the red line goes with the trouble
+            self._link_lost = ""
         else:
+            self._link_lost = why
             self.say(why, error=True)
 
     def _on_event(self, name: str, msg: dict[str, Any]) -> None:
