@@ -359,8 +359,12 @@ def _queue(store: Store, st: Station, a: dict[str, Any], rid: str) -> object:
 
 
 def lobby_for_all(store: Store) -> dict[str, object]:
+    from lobby_app.store.lanes import recent_calls
+
     snap = commands.lobby_snapshot(store)
-    return public_lobby(snap, snap.branch_name, snap.timezone)
+    with store.read() as s:  # a display started mid-day lists the day's last calls
+        recent = recent_calls(s, snap.business_date)
+    return {**public_lobby(snap, snap.branch_name, snap.timezone), "recent_calls": recent}
 
 
 def public_lobby(

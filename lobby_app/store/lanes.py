@@ -226,3 +226,24 @@ def queue_state(
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def recent_calls(s: Session, day: date, limit: int = 6) -> list[dict[str, object]]:
+    """The day's latest calls, newest first, as the calling display lists them: number,
+    window and the window as the customer sees it. Numbers only: nothing personal."""
+    rows = s.execute(
+        select(Ticket.number, Ticket.window_no, Counter.name)
+        .outerjoin(Counter, Counter.window_no == Ticket.window_no)
+        .where(
+            Ticket.business_date == day,
+            Ticket.called_at.is_not(None),
+            Ticket.window_no.is_not(None),
+        )
+        .order_by(Ticket.called_at.desc())
+        .limit(limit)
+    )
+    return [
+        {"number": number, "window": window, "place": counter_place(window, name or "")}
+        for number, window, name in rows
+        if window is not None
+    ]

@@ -251,14 +251,27 @@ class DisplayWindow(QWidget):
 
     def show_call(self, number: str, window: int, place: str = "") -> None:
         self.calls.appendleft((number, window, place))
+        self._show_calls()
+        self.announcer.announce(number, window, place)
+
+    def _show_calls(self) -> None:
+        """The latest call large, the ones before it in the list."""
+        number, window, place = self.calls[0]
         self.latest.setText(call_text(number, window, place))
         self._fit_latest()
         earlier = list(self.calls)[1:]
         for lab, call in zip(self.recent_labels, earlier + [None] * RECENT, strict=False):
             lab.setText(tr(f"{call[0]} 号 → {place_text(call[1], call[2])}") if call else "")
-        self.announcer.announce(number, window, place)
 
     def _show_lobby(self, lobby: dict[str, Any]) -> None:
+        recent = lobby.get("recent_calls")
+        if isinstance(recent, list) and not self.calls and recent:
+            # started (or restarted) mid-day: the day's last calls, shown, not announced
+            for call in reversed(recent[:RECENT]):
+                self.calls.appendleft(
+                    (str(call["number"]), int(call["window"]), str(call.get("place") or ""))
+                )
+            self._show_calls()
         if lobby.get("branch_name"):
             self.branch.setText(str(lobby["branch_name"]))
         if lobby.get("timezone"):

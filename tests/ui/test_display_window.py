@@ -91,3 +91,33 @@ def test_silent_without_a_voice_and_says_so(qtbot: QtBot, caplog: pytest.LogCapt
     with qtbot.waitSignal(a.announced) as said:
         a.announce("A001", 2)
     assert said.args == [""]
+
+
+def test_a_display_started_mid_day_lists_the_days_last_calls(
+    qtbot: QtBot, demo_store: Store, hub: HubThread
+) -> None:
+    """Issue 18 item 5: the 最近叫号 list is not empty when the display starts after calls
+    were made; they are shown, not announced again, and carry numbers and windows only."""
+    for business in ("cash", "card", "cash", "cash"):
+        commands.issue_ticket(demo_store, IssueRequest(business))
+    called = []
+    for window in (1, 2, 3):  # as the tellers call them, through the hub
+        result = teller.call_next(demo_store, window)
+        hub.changed("call_next", result.as_json()).result(5)
+        called.append(result.number)
+    qt_app()
+    chimes: list[str] = []
+    announcer = Announcer(QTextToSpeech("mock"), chime=lambda: chimes.append("ding"))
+    link = HubLink(hub.url, station="display", key=hub.key)
+    w = DisplayWindow(link, announcer)
+    qtbot.addWidget(w)
+    w.show()
+    link.start()
+    try:
+        qtbot.waitUntil(lambda: called[-1] in w.latest.text(), timeout=10_000)
+        listed = [lab.text() for lab in w.recent_labels if lab.text()]
+        assert [t.split(" ")[0] for t in listed] == called[-2::-1]  # newest first
+        assert all("窗口" in t for t in listed)
+        assert chimes == []  # history is shown, not called again
+    finally:
+        link.close()
