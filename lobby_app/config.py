@@ -103,14 +103,26 @@ class Config:
         return asdict(self)
 
 
-def _bad(path: Path, where: str, what: str) -> LobbyError:
-    return LobbyError(
-        "config_invalid",
-        tr(
-            f"配置文件 {path} 中 {where}：{what}。请在“本机设置”里改正，或用文本编辑器修改该文件后重新打开。"
-        ),
-        field=where,
-    )
+class ConfigProblem(LobbyError):
+    """A value of the configuration refused (code ``config_invalid``).
+
+    ``message`` is for the file, edited by hand: which file, which key, what to do there.
+    ``what`` is the bare reason, so the settings dialog can say it under its own field
+    without pointing at the file it is editing; ``field`` is the key (``station.hub``)."""
+
+    def __init__(self, path: Path, where: str, what: str) -> None:
+        super().__init__(
+            "config_invalid",
+            tr(
+                f"配置文件 {path} 中 {where}：{what}。请在“本机设置”里改正，或用文本编辑器修改该文件后重新打开。"
+            ),
+            field=where,
+        )
+        self.what = what
+
+
+def _bad(path: Path, where: str, what: str) -> ConfigProblem:
+    return ConfigProblem(path, where, what)
 
 
 def _str(path: Path, sect: dict[str, Any], name: str, where: str, default: str = "") -> str:

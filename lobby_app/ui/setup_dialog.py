@@ -5,15 +5,28 @@ a teller window and its number; a customer manager; the calling display), the hu
 and the branch's station key, the printer with a test print, and the head-office sync target.
 
 Each mistake is said under its field, in the dialog's own words (the file's wording, "edit
-the file", is for ``config.load``). After a first-run save of the desk PC,
-``wants_branch_setup`` is True: the caller goes on to 网点设置 (counters and staff).
+the file", is for ``config.load``: the dialog shows a ``ConfigProblem``'s bare reason, never
+its file wording, and the branch checks' messages without their command-line key names). A
+message goes as soon as its field is no longer asked for (a role switch); the line at the bottom
+goes with the last of them. After a first-run save of the desk PC, ``wants_branch_setup`` is
+True: the caller goes on to 网点设置 (counters and staff).
+
+The head office is asked for in parts (host, port, database, user, password), never as an
+address with a password in it: the address built from them (today's
+``postgresql+psycopg://user:password@host:5432/db``, user, password and database URL-quoted) is
+shown read-only with its password as ``***``. An empty password field keeps the saved password.
+A saved address of another kind (``sqlite:///…``, tests and the demo) is kept as it is unless a
+host is typed.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote, unquote, urlsplit
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -37,6 +50,7 @@ from lobby_app.config import (
     ROLES,
     BranchPart,
     Config,
+    ConfigProblem,
     PrinterPart,
     StationPart,
     SyncPart,
@@ -45,7 +59,7 @@ from lobby_app.config import (
 )
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
-from lobby_app.core.redact import hide_password, restore_password
+from lobby_app.core.redact import hide_password
 from lobby_app.store.admin import branch_changes
 from lobby_app.ui.worker import Worker
 
@@ -59,6 +73,8 @@ PRINT_LABELS = {
 }
 
 ERROR_STYLE = "color: #b00020;"
+# messages a switch to another PC than the desk takes away (the names come from the hub)
+ROLE_CLEARS = ("station.role", "branch.bank", "branch.name", "branch.code")
 HUB_EXAMPLE = "ws://192.168.1.10:8765"
 
 # What to fix, said in the dialog's words, for each configuration key ``config.validate``
@@ -71,11 +87,75 @@ FIELD_MESSAGES = {
     "printer.kind": tr("请选择打印方式"),
     "printer.name": tr("请选择或填写打印机名称，或把打印方式改为“存为 PDF 文件”"),
     "sync.url": tr(
-        "总行地址应写成 postgresql+psycopg://用户:密码@主机:5432/库名，或留空(使用本机演示库)"
+        "总行地址无效：请重新填写主机、端口、数据库名和用户名，或清空主机(使用本机演示库)"
     ),
     "sync.time": tr("每日同步时间请写成 时:分，如 21:30"),
     "branch.code": tr("网点代码只能是字母和数字"),
 }
+
+
+# "请填写银行名称(bank)": the branch checks name the command line's key; not said here
+_CLI_KEY = re.compile(r"\s*\([A-Za-z_][A-Za-z0-9_.]*\)")
+
+PG_SCHEME = "postgresql+psycopg"
+PG_PORT = "5432"
+
+
+def dialog_words(message: str) -> str:
+    """A store check's message as the dialog says it: without "(bank)"-style key names."""
+    return _CLI_KEY.sub("", message)
+
+
+@dataclass
+class HeadOffice:
+    """The head office's PostgreSQL address in the parts a person fills in."""
+
+    host: str = ""
+    port: str = PG_PORT
+    database: str = ""
+    user: str = ""
+    password: str = ""
+    scheme: str = PG_SCHEME
+    query: str = ""  # kept as saved (e.g. sslmode=require)
+
+
+def parse_head_office(url: str) -> HeadOffice | None:
+    """The parts of a saved ``postgresql…://user:password@host:port/db`` address (user,
+    password and database unquoted); None for another kind of address or one without a host."""
+    if not url.startswith("postgresql"):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    userinfo, _, hostport = parts.netloc.rpartition("@")  # an unquoted "@" stays in the password
+    if hostport.startswith("["):  # [IPv6]:port
+        host, _, rest = hostport[1:].partition("]")
+        port = rest.removeprefix(":")
+    else:
+        host, _, port = hostport.partition(":")
+    if not host:
+        return None
+    user, _, password = userinfo.partition(":")
+    return HeadOffice(
+        host=host,
+        port=port or PG_PORT,
+        database=unquote(parts.path.removeprefix("/")),
+        user=unquote(user),
+        password=unquote(password),
+        scheme=parts.scheme,
+        query=parts.query,
+    )
+
+
+def head_office_url(ho: HeadOffice) -> str:
+    """The address the sync engine reads: ``postgresql+psycopg://user:password@host:5432/db``."""
+    host = f"[{ho.host}]" if ":" in ho.host else ho.host
+    who = quote(ho.user, safe="")
+    if ho.password:
+        who += ":" + quote(ho.password, safe="")
+    url = f"{ho.scheme}://{who}@{host}:{ho.port}/{quote(ho.database, safe='')}"
+    return f"{url}?{ho.query}" if ho.query else url
 
 
 def test_page_pdf(path: Path) -> Path:
@@ -113,6 +193,7 @@ class SetupDialog(QDialog):
         self.wants_branch_setup = False
         self._errors: dict[str, QLabel] = {}
         self._boxes: dict[str, QWidget] = {}
+        self._loose = ""  # a message for no field shown (e.g. the file cannot be written)
         cfg = current or Config()
         self.setWindowTitle(tr("首次设置") if first_run else tr("本机设置"))
         outer = QVBoxLayout(self)
@@ -186,8 +267,8 @@ class SetupDialog(QDialog):
         self._station_form = sf
         root.addWidget(station)
 
-        printer = QGroupBox(tr("打印"))
-        pf = QFormLayout(printer)
+        self.print_box = QGroupBox(tr("打印"))
+        pf = QFormLayout(self.print_box)
         self.print_kind = QComboBox()
         for k in PRINT_KINDS:
             self.print_kind.addItem(PRINT_LABELS[k], k)
@@ -210,19 +291,51 @@ class SetupDialog(QDialog):
         pf.addRow(tr("打印机"), self._field("printer.name", self.printer_name))
         pf.addRow(tr("文件夹"), self._field("printer.folder", self.folder))
         pf.addRow(test_row)
-        root.addWidget(printer)
+        root.addWidget(self.print_box)
 
         self.sync_box = QGroupBox(tr("总行同步（仅大堂经理电脑）"))
         yf = QFormLayout(self.sync_box)
-        # the address with its password as *** (never shown); kept when left as ***
-        self._sync_url_saved = cfg.sync.url
-        self.sync_url = QLineEdit(hide_password(cfg.sync.url))
-        self.sync_url.setPlaceholderText(
-            tr("留空：本机演示库；总行：postgresql+psycopg://用户:密码@主机:5432/库名")
-        )
+        # asked in parts; the password is never shown, an empty field keeps the saved one
+        self._sync_saved_url = cfg.sync.url
+        self._sync_saved = parse_head_office(cfg.sync.url)
+        # a saved address of another kind (sqlite:///… for tests and the demo): kept as it is
+        self._sync_other = cfg.sync.url if self._sync_saved is None else ""
+        ho = self._sync_saved or HeadOffice()
+        self.sync_host = QLineEdit(ho.host)
+        self.sync_host.setPlaceholderText(tr("如 10.1.2.3；留空：使用本机演示库"))
+        self.sync_port = QLineEdit(ho.port)
+        self.sync_port.setPlaceholderText(PG_PORT)
+        self.sync_database = QLineEdit(ho.database)
+        self.sync_user = QLineEdit(ho.user)
+        self.sync_password = QLineEdit()
+        self.sync_password.setEchoMode(QLineEdit.EchoMode.Password)
+        if ho.password:
+            self.sync_password.setPlaceholderText(tr("已保存，不修改请留空"))
+        self.sync_address = QLineEdit()
+        self.sync_address.setReadOnly(True)  # made from the fields above, not typed
+        self.sync_address.setStyleSheet("background: palette(window); color: #333;")
+        self.sync_address.setPlaceholderText(tr("未设置总行：使用本机演示库"))
+        self.sync_note = QLabel()
+        self.sync_note.setWordWrap(True)
+        self.sync_note.setStyleSheet("color: #555;")
         self.sync_time = QLineEdit(cfg.sync.time)
-        yf.addRow(tr("总行地址"), self._field("sync.url", self.sync_url))
+        yf.addRow(tr("主机"), self._field("sync.host", self.sync_host))
+        yf.addRow(tr("端口"), self._field("sync.port", self.sync_port))
+        yf.addRow(tr("数据库名"), self._field("sync.database", self.sync_database))
+        yf.addRow(tr("用户名"), self._field("sync.user", self.sync_user))
+        yf.addRow(tr("密码"), self._field("sync.password", self.sync_password))
+        yf.addRow(tr("总行地址"), self._field("sync.url", self.sync_address))
+        yf.addRow(self.sync_note)
         yf.addRow(tr("每日同步时间"), self._field("sync.time", self.sync_time))
+        for edit in (
+            self.sync_host,
+            self.sync_port,
+            self.sync_database,
+            self.sync_user,
+            self.sync_password,
+        ):
+            edit.textChanged.connect(self._sync_changed)
+        self._sync_changed()
         root.addWidget(self.sync_box)
         root.addStretch(1)
 
@@ -275,30 +388,44 @@ class SetupDialog(QDialog):
         label = self._errors.get(key)
         return label.text() if label is not None and not label.isHidden() else ""
 
-    def _say(self, key: str, text: str) -> None:
-        label = self._errors.get(key)
-        if label is None or not self._box_shown(key):
-            self.error.setText(text)
-            return
-        label.setText(text)
-        label.setVisible(True)
+    def show_problems(self, problems: dict[str, str]) -> None:
+        """Each message under its field (one for no field shown: at the bottom), and the line
+        at the bottom saying to correct the red ones."""
+        for key, text in problems.items():
+            label = self._errors.get(key)
+            if label is None or not self._box_shown(key):
+                self._loose = text
+                continue
+            label.setText(text)
+            label.setVisible(True)
+        self._summarise()
+
+    def _summarise(self) -> None:
+        lines = [self._loose] if self._loose else []
+        if any(label.text() for label in self._errors.values()):
+            lines.append(tr("请按红字提示改正后再保存"))
+        self.error.setText("\n".join(lines))
 
     def _box_shown(self, key: str) -> bool:
         box = self._boxes[key]
         if key.startswith("sync.") and not self.sync_box.isVisibleTo(self):
+            return False
+        if key.startswith("printer.") and not self.print_box.isVisibleTo(self):
             return False
         if key.startswith("station."):
             return self._station_form.isRowVisible(box)
         return True
 
     def _clear_errors(self, *, hidden_only: bool = False) -> None:
-        """Messages go when saving again, and when their field is no longer asked for."""
+        """Messages go when saving again, and when their field is no longer asked for; the
+        line at the bottom goes with the last of them."""
+        if not hidden_only:
+            self._loose = ""
         for key, label in self._errors.items():
             if not hidden_only or not self._box_shown(key):
                 label.clear()
                 label.setVisible(False)
-        if not any(label.text() for label in self._errors.values()):
-            self.error.clear()
+        self._summarise()
 
     def _show_row(self, widget: QWidget, shown: bool) -> None:
         box = next(b for b in self._boxes.values() if widget.parent() is b)
@@ -313,11 +440,12 @@ class SetupDialog(QDialog):
         self._show_row(self.port, role == "desk")
         self._station_form.setRowVisible(self.next_hint, role == "desk" and self.first_run)
         self.sync_box.setVisible(role == "desk")
+        self.print_box.setVisible(role != "display")  # the calling display prints nothing
         self.branch_hint.setVisible(role == "desk")
-        if role != "desk":  # the names are required on the desk only
-            for key in ("branch.bank", "branch.name", "branch.code"):
-                self._errors[key].clear()
-                self._errors[key].setVisible(False)
+        # a role was chosen; the names are required on the desk only
+        for key in ("station.role",) if role == "desk" else ROLE_CLEARS:
+            self._errors[key].clear()
+            self._errors[key].setVisible(False)
         self.save_button.setText(
             tr("保存，下一步：柜台和员工")
             if self.first_run and role == "desk"
@@ -332,9 +460,80 @@ class SetupDialog(QDialog):
         self.printer_name.setEnabled(kind == "printer")
         self.folder.setEnabled(kind == "folder")
         self.test_btn.setEnabled(kind != "none")
-        if kind != "printer":
+        if kind != "printer":  # no printer name asked for any more
             self._errors["printer.name"].clear()
             self._errors["printer.name"].setVisible(False)
+            self._summarise()
+
+    # ---------------------------------------------------------------- head office
+
+    def _sync_url(self) -> str:
+        """The head office's address from the fields; empty host: none (the local demo
+        head office), or the saved address of another kind, kept as it is."""
+        host = self.sync_host.text().strip()
+        if not host:
+            return self._sync_other
+        saved = self._sync_saved
+        typed = HeadOffice(
+            host=host,
+            port=self.sync_port.text().strip() or PG_PORT,
+            database=self.sync_database.text().strip(),
+            user=self.sync_user.text().strip(),
+            password=self.sync_password.text(),
+            scheme=saved.scheme if saved else PG_SCHEME,
+            query=saved.query if saved else "",
+        )
+        if saved is not None and not typed.password:
+            if (typed.host, typed.port, typed.database, typed.user) == (
+                saved.host,
+                saved.port,
+                saved.database,
+                saved.user,
+            ):
+                return self._sync_saved_url  # unchanged: exactly as saved
+            typed.password = saved.password  # an empty field keeps the saved password
+        return head_office_url(typed)
+
+    def _sync_changed(self) -> None:
+        """The address the fields make, shown with its password as ***."""
+        self.sync_address.setText(hide_password(self._sync_url()))
+        self.sync_address.setCursorPosition(0)
+        other = bool(self._sync_other) and not self.sync_host.text().strip()
+        self.sync_note.setText(
+            tr("这是测试或演示用的地址，保存时保持不变；填写主机后改为连接总行数据库。")
+            if other
+            else ""
+        )
+        self.sync_note.setVisible(other)
+
+    def _sync_problems(self) -> dict[str, str]:
+        """The head office's fields, checked: a host asks for the database and the user."""
+        out: dict[str, str] = {}
+        host = self.sync_host.text().strip()
+        port = self.sync_port.text().strip()
+        database = self.sync_database.text().strip()
+        user = self.sync_user.text().strip()
+        if not host:
+            if database or user or self.sync_password.text():
+                out["sync.host"] = tr(
+                    "请填写总行数据库的主机(名称或地址，如 10.1.2.3)；不连总行时请清空数据库名、用户名和密码"
+                )
+            return out
+        if host.count(":") == 1:
+            out["sync.host"] = tr("主机只填名称或地址，端口请填在“端口”栏")
+        elif any(c.isspace() or c in "/@[]" for c in host):
+            out["sync.host"] = tr("主机只填名称或地址(如 10.1.2.3)，不要含空格、“/”或“@”")
+        if port and not (port.isdigit() and 1 <= int(port) <= 65535):
+            out["sync.port"] = tr(f"端口应为 1–65535 的整数，通常为 {PG_PORT}")
+        if not database:
+            out["sync.database"] = tr("请填写总行数据库名")
+        elif any(c.isspace() for c in database):
+            out["sync.database"] = tr("数据库名不能含空格")
+        if not user:
+            out["sync.user"] = tr("请填写登录总行数据库的用户名")
+        elif any(c.isspace() for c in user):
+            out["sync.user"] = tr("用户名不能含空格")
+        return out
 
     def problems(self, cfg: Config) -> dict[str, str]:
         """What to fix, by configuration key, in the dialog's words (empty: nothing)."""
@@ -348,14 +547,21 @@ class SetupDialog(QDialog):
             try:
                 branch_changes(**{arg: values[arg]})
             except LobbyError as exc:
-                out[key] = exc.message
+                out[key] = dialog_words(exc.message)
         if st.role == "teller" and (st.window is None or not 1 <= st.window <= 999):
             out["station.window"] = FIELD_MESSAGES["station.window"]
         if not desk and not st.hub.startswith(("ws://", "wss://")):
             out["station.hub"] = FIELD_MESSAGES["station.hub"]
         if cfg.printer.kind == "printer" and not cfg.printer.name:
             out["printer.name"] = FIELD_MESSAGES["printer.name"]
-        if desk and cfg.sync.url and not cfg.sync.url.startswith(("postgresql", "sqlite:///")):
+        if desk:
+            out.update(self._sync_problems())
+        if (
+            desk
+            and "sync.host" not in out
+            and cfg.sync.url
+            and not cfg.sync.url.startswith(("postgresql", "sqlite:///"))
+        ):
             out["sync.url"] = FIELD_MESSAGES["sync.url"]
         hh, _, mm = cfg.sync.time.partition(":")
         if desk and not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
@@ -379,14 +585,12 @@ class SetupDialog(QDialog):
                 port=self.port.value(),
             ),
             PrinterPart(
-                str(self.print_kind.currentData()),
+                # the calling display prints nothing (its printer is not asked for)
+                "none" if role == "display" else str(self.print_kind.currentData()),
                 self.printer_name.currentText().strip(),
                 self.folder.text().strip(),
             ),
-            SyncPart(
-                restore_password(self.sync_url.text().strip(), self._sync_url_saved),
-                self.sync_time.text().strip() or "21:30",
-            )
+            SyncPart(self._sync_url(), self.sync_time.text().strip() or "21:30")
             if role == "desk"
             else SyncPart(),
         )
@@ -440,21 +644,21 @@ class SetupDialog(QDialog):
         cfg = self.config()
         problems = self.problems(cfg)
         if problems:
-            for key, text in problems.items():
-                self._say(key, text)
-            self.error.setText(tr("请按红字提示改正后再保存"))
+            self.show_problems(problems)
             return
         try:
             validate(cfg, self.path)
             save(cfg, self.path)
-        except LobbyError as exc:  # a check the form does not make itself
+        except ConfigProblem as exc:  # a check the form does not make itself
             key = exc.field or ""
-            self._say(key, FIELD_MESSAGES.get(key, exc.message))
-            if self.error.text() == "":
-                self.error.setText(tr("请按红字提示改正后再保存"))
+            # the file's wording ("edit the file") is not for this dialog: its reason only
+            self.show_problems({key: FIELD_MESSAGES.get(key) or exc.what})
+            return
+        except LobbyError as exc:
+            self.show_problems({exc.field or "": dialog_words(exc.message)})
             return
         except OSError as exc:
-            self.error.setText(tr(f"配置无法保存到 {self.path}（{exc.strerror or exc}）"))
+            self.show_problems({"": tr(f"配置无法保存到 {self.path}（{exc.strerror or exc}）")})
             return
         self.saved = cfg
         self.wants_branch_setup = self.first_run and cfg.station.role == "desk"

@@ -142,6 +142,7 @@ def test_first_run_desk_asks_for_the_bank_and_leads_on_to_branch_setup(
     assert "银行名称" in dlg.field_error("branch.bank")
     assert "网点名称" in dlg.field_error("branch.name")
     assert "网点代码" in dlg.field_error("branch.code")
+    assert "(bank)" not in dlg.field_error("branch.bank")  # the command line's key: not here
     assert dlg.error.text() and not path.exists() and not dlg.wants_branch_setup
 
     # a teller PC takes the names from the hub: those messages go; its own field is asked

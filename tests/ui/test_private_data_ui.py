@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtWidgets import QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -46,8 +47,10 @@ def test_the_desk_says_when_a_note_was_saved_masked(qtbot: QtBot, demo_store: St
 def test_the_settings_dialog_shows_the_sync_address_without_its_password(
     qtbot: QtBot, tmp_path: Path
 ) -> None:
-    """Was: the address field held the password (shown in full while edited). Now it shows
-    ``***``; saving unchanged keeps the password, a new one typed over the stars replaces it."""
+    """Was: the address field held the password (shown in full while edited). Now the
+    head office is asked in parts: the password field stays empty ("已保存，不修改请留空") and
+    the address beneath shows ``***``; saving unchanged keeps the password, a new one typed
+    into the password field replaces it."""
     qt_app()
     path = tmp_path / "lobby-app.toml"
     cfg = Config(
@@ -59,8 +62,12 @@ def test_the_settings_dialog_shows_the_sync_address_without_its_password(
     qtbot.addWidget(dlg)
     dlg.resize(1366, 768)
     dlg.show()
-    assert dlg.sync_url.text() == "postgresql+psycopg://lobby:***@ho.bank.cn:5432/lobby"
-    shown = " ".join(w.text() for w in dlg.findChildren(type(dlg.sync_url)))
+    assert dlg.sync_address.text() == "postgresql+psycopg://lobby:***@ho.bank.cn:5432/lobby"
+    assert dlg.sync_address.isReadOnly()
+    assert dlg.sync_password.text() == "" and "已保存" in dlg.sync_password.placeholderText()
+    edits, labels = dlg.findChildren(QLineEdit), dlg.findChildren(QLabel)
+    shown = " ".join(w.text() + w.placeholderText() for w in edits)
+    shown += " ".join(w.text() for w in labels)
     assert "s3cr3t-pw" not in shown
     SHOTS.mkdir(exist_ok=True)
     dlg.grab().save(str(SHOTS / "setup-sync-url.png"))
@@ -69,7 +76,8 @@ def test_the_settings_dialog_shows_the_sync_address_without_its_password(
     assert saved is not None and saved.sync.url == URL
     again = SetupDialog(path, saved, first_run=False)
     qtbot.addWidget(again)
-    again.sync_url.setText("postgresql+psycopg://lobby:new-pw@ho2.bank.cn:5432/lobby")
+    again.sync_host.setText("ho2.bank.cn")
+    again.sync_password.setText("new-pw")
     again.accept()
     changed = load(path)
     assert changed is not None
