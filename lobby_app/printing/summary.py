@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+from reportlab.platypus.flowables import _ContainerSpace, _listWrapOn
 
 from lobby_app.core.i18n import tr
 from lobby_app.printing.files import write_atomically
@@ -63,6 +64,66 @@ BUSINESS_COLS: tuple[tuple[str, str, float], ...] = (
     (tr("平均等候"), "wait_avg_min", 12),
     (tr("最长等候"), "wait_max_min", 12),
 )
+# the referral states of the referrer's and the manager's tables, each named as everywhere
+# else (store/referrals.py STATUS_LABELS; printing does not import the store, a test holds
+# the two together). Both tables count them alike: each referral in exactly one column.
+OPEN_LABEL = tr("尚无结果")  # new + accepted + contacted: no outcome recorded yet
+REFERRAL_STATE_COLS: tuple[tuple[str, str], ...] = (
+    (tr("已成交"), "sold"),
+    (tr("客户婉拒"), "declined"),
+    (tr("待跟进"), "follow_up"),
+    (OPEN_LABEL, "open"),
+)
+OPEN_STATE_LABELS = (tr("待接收"), tr("已接收"), tr("已联系"))
+# how many of a period's not-closed days the header lists by date
+NOT_CLOSED_LISTED = 40
+# rows of the last table that stay on the page of the sign-off
+TAIL_ROWS = 2
+
+
+class _TableTail(_ContainerSpace, Flowable):  # type: ignore[misc]
+    """The report's last table with what follows it down to the sign-off. Only the table
+    may break across pages, and its last ``keep`` rows stay with what follows, so the
+    sign-off never stands alone on a page. ``make(rows)`` draws the table for some of its
+    rows with the heading row, so a part on a new page has its heading."""
+
+    def __init__(
+        self,
+        before: list[Flowable],
+        make: Callable[[list[list[Any]]], Table],
+        rows: list[list[Any]],
+        after: list[Flowable],
+        keep: int = TAIL_ROWS,
+    ) -> None:
+        super().__init__()
+        self.before, self.make, self.rows, self.after, self.keep = before, make, rows, after, keep
+        self._content = [*before, make(rows), *after]
+
+    def wrap(self, aW: float, aH: float) -> tuple[float, float]:
+        return aW, 0xFFFFFF  # always split: ``split`` decides what goes on this page
+
+    def split(self, aW: float, aH: float) -> list[Flowable]:
+        whole = self._content
+        if _listWrapOn(whole, aW, self.canv)[1] <= aH:
+            return list(whole)
+        # the most rows that fit here under what precedes the table, leaving ``keep`` rows
+        best, lo, hi = 0, 1, len(self.rows) - self.keep
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            if _listWrapOn([*self.before, self.make(self.rows[:mid])], aW, self.canv)[1] <= aH:
+                best, lo = mid, mid + 1
+            else:
+                hi = mid - 1
+        if best:
+            rest = _TableTail([], self.make, self.rows[best:], self.after, self.keep)
+            return [*self.before, self.make(self.rows[:best]), rest]
+        frame = getattr(self, "_frame", None)
+        if frame is None or getattr(frame, "_atTop", False):
+            return list(whole)  # not even a fresh page holds it: break where the table must
+        return []  # on to the next page, whole
+
+    def identity(self, maxLen: int | None = None) -> str:
+        return f"<_TableTail of {len(self.rows)} rows>"
 
 
 def _fmt(v: Any, unit: str = "") -> str:
@@ -127,8 +188,10 @@ class _Summary:
         text_cols: tuple[int, ...] = (0,),
         total: bool = False,
         width: float = BODY_W,
+        padding: float | None = None,
     ) -> Table:
-        """A ruled table; text columns wrap, number columns align right."""
+        """A ruled table; text columns wrap, number columns align right. ``padding``: the
+        cells' left and right padding, narrower for tables of many columns in half a page."""
         data: list[list[Any]] = [[self.p(h, self.s.cell) for h in head]]
         for row in rows:
             data.append(
@@ -147,6 +210,11 @@ class _Summary:
             ("TOPPADDING", (0, 0), (-1, -1), 0.8),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 1.2),
         ]
+        if padding is not None:
+            style += [
+                ("LEFTPADDING", (0, 0), (-1, -1), padding),
+                ("RIGHTPADDING", (0, 0), (-1, -1), padding),
+            ]
         if total and rows:
             style.append(("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f5f5f5")))
         t.setStyle(TableStyle(style))
@@ -159,26 +227,36 @@ class _Summary:
 
     def header(self) -> list[Flowable]:
         f = self.f
+        # the branch's opening hours (settings) for a day and a period alike; the day also
+        # says its first ticket and last finish, which are times of that day, not hours
+        hours = (
+            tr(f"营业时间：{f['open_time']}–{f['close_time']}")
+            if f.get("open_time") and f.get("close_time")
+            else ""  # figures frozen before the hours were part of them
+        )
         if self.single:
             title = tr(f"{f['bank_name']} {f['branch_name']} 营业日终汇总表").strip()
             period = tr(f"营业日期：{f['from']}（{_weekday(f['from'])}）")
+            times = tr(f"首位取号 {f['first_issue'] or DASH}，末位办结 {f['last_finish'] or DASH}")
         else:
             title = tr(f"{f['bank_name']} {f['branch_name']} 营业汇总表").strip()
-            period = tr(f"期间：{f['from']} 至 {f['to']}（{f['days']} 天）")
-        hours = tr(
-            f"营业时间：首位取号 {f['first_issue'] or DASH}，末位办结 {f['last_finish'] or DASH}"
-        )
+            ticket_days = sum(1 for d in f["per_day"] if d["issued"])
+            period = tr(
+                f"期间：{f['from']} 至 {f['to']}（共 {f['days']} 天，有取号的营业日 {ticket_days} 天）"
+            )
+            times = ""
+        target = tr(f"等候目标：{f['wait_target_min']} 分钟")
         out: list[Flowable] = [
             self.p(title, self.s.title),
-            self.p(f"{tr('网点代码')}：{f['branch_code']}　{period}　{hours}", self.s.sub),
+            self.p(f"{tr('网点代码')}：{f['branch_code']}　{period}", self.s.sub),
+            self.p("　".join(x for x in (hours, times, target) if x), self.s.sub),
             self.p(
-                tr(
-                    f"制表：{self.prepared_by or DASH}　打印时间：{self.printed_at:%Y-%m-%d %H:%M}"
-                    f"　等候目标：{f['wait_target_min']} 分钟"
-                ),
+                tr(f"制表：{self.prepared_by or DASH}　打印时间：{self.printed_at:%Y-%m-%d %H:%M}"),
                 self.s.sub,
             ),
         ]
+        if not self.single:
+            out.append(self.period_closes())
         close = f.get("close")
         if close:
             kind = tr("日终") if close["kind"] == "close" else tr("更正")
@@ -210,6 +288,27 @@ class _Summary:
             )
         out.append(Spacer(1, 2 * mm))
         return out
+
+    def period_closes(self) -> Paragraph:
+        """Which days of a period are not closed (日终), from the per-day rows: a day with
+        tickets, referrals or a close is listed there, closed or not."""
+        f = self.f
+        days = f["per_day"]
+        open_days = [d["date"] for d in days if not d["closed"]]
+        if not days:
+            return self.p(tr("期间内没有营业记录"), self.s.sub)
+        if not open_days:
+            return self.p(tr(f"日终：期间内 {len(days)} 个营业日全部已日终"), self.s.sub)
+        same_year = f["from"][:4] == f["to"][:4]
+        shown = [d[5:] if same_year else d for d in open_days[:NOT_CLOSED_LISTED]]
+        listed = "、".join(shown) + ("…" if len(open_days) > len(shown) else "")
+        return self.p(
+            tr(
+                f"日终未完成：{listed}（共 {len(open_days)} 天，这些日期的数字仍会变化）；"
+                f"已日终 {len(days) - len(open_days)} 天"
+            ),
+            self.s.warn,
+        )
 
     def customers(self) -> list[Flowable]:
         f = self.f
@@ -476,60 +575,48 @@ class _Summary:
         )
         return out
 
-    def sales(self) -> list[Flowable]:
+    def sales(self, closing: list[Flowable] | None = None) -> list[Flowable]:
+        """四、营销与服务. With ``closing`` (the sign-off, when this is the last section) the
+        section's tail (its last table's last rows and its closing lines) stays with it."""
         f = self.f
         r = f["referrals"]
-        out: list[Flowable] = [*self.heading(tr("四、营销与服务"))]
+        cond, heading = self.heading(tr("四、营销与服务"))
         outcomes = "、".join(f"{s['label']} {s['count']}" for s in r["by_status"]) or DASH
-        out.append(
+        body: list[Flowable] = [
+            heading,
             self.p(
                 tr(
-                    f"转介 {r['made']} 笔，成交 {r['sold']} 笔，成交金额 {_money(r['sold_amount_yuan'])} 元。"
+                    f"转介 {r['made']} 笔，已成交 {r['sold']} 笔，成交金额 {_money(r['sold_amount_yuan'])} 元。"
                     f"结果：{outcomes}。"
                 )
-            )
-        )
+            ),
+        ]
         half = (BODY_W - 4 * mm) / 2
+        states = [label for label, _ in REFERRAL_STATE_COLS]
         pair: list[Flowable] = []
-        if r["by_referrer"]:
-            pair.append(
-                self.table(
-                    [tr("转介人"), tr("工号"), tr("转介"), tr("成交"), tr("跟进中")],
-                    [
+        for who, rows, total in (
+            (tr("转介人"), r["by_referrer"], "made"),
+            (tr("客户经理"), r["by_manager"], "received"),
+        ):
+            if rows:
+                pair.append(
+                    self.table(
+                        [who, tr("工号"), tr("转介"), *states],
                         [
-                            x["name"],
-                            x["staff_no"],
-                            _fmt(x["made"]),
-                            _fmt(x["sold"]),
-                            _fmt(x["open"]),
-                        ]
-                        for x in r["by_referrer"]
-                    ],
-                    [26, 14, 11, 11, 12],
-                    text_cols=(0, 1),
-                    width=half,
+                            [
+                                x["name"],
+                                x["staff_no"],
+                                _fmt(x[total]),
+                                *(_fmt(x.get(key)) for _, key in REFERRAL_STATE_COLS),
+                            ]
+                            for x in rows
+                        ],
+                        [74, 22, 21, 30, 38, 30, 38],  # points: the headings on one line
+                        text_cols=(0, 1),
+                        width=half,
+                        padding=2,
+                    )
                 )
-            )
-        if r["by_manager"]:
-            pair.append(
-                self.table(
-                    [tr("客户经理"), tr("工号"), tr("接收"), tr("成交"), tr("婉拒"), tr("待跟进")],
-                    [
-                        [
-                            x["name"],
-                            x["staff_no"],
-                            _fmt(x["received"]),
-                            _fmt(x["sold"]),
-                            _fmt(x["declined"]),
-                            _fmt(x["follow_up"]),
-                        ]
-                        for x in r["by_manager"]
-                    ],
-                    [22, 12, 9, 9, 9, 13],
-                    text_cols=(0, 1),
-                    width=half,
-                )
-            )
         if pair:
             side = Table([pair], colWidths=[half + 4 * mm, half][: len(pair)])
             side.setStyle(
@@ -542,30 +629,22 @@ class _Summary:
                     ]
                 )
             )
-            out += [Spacer(1, 1.5 * mm), side]
-        if r["credits"]:
-            out += [
+            body += [
                 Spacer(1, 1.5 * mm),
+                side,
                 self.p(
-                    tr("销售业绩计入（转介绍销售按比例分成，贵宾归属客户经理计入）"), self.s.small
-                ),
-                self.table(
-                    [tr("员工"), tr("工号"), tr("计入笔数"), tr("计入金额（元）")],
-                    [
-                        [x["name"], x["staff_no"], _fmt(x["sales"]), _money(x["credit_yuan"])]
-                        for x in r["credits"]
-                    ],
-                    [34, 14, 14, 24],
-                    text_cols=(0, 1),
+                    tr(f"“{OPEN_LABEL}”即{'、'.join(OPEN_STATE_LABELS)}，尚未记录结果。"),
+                    self.s.small,
                 ),
             ]
+        after: list[Flowable] = []
         needs = f["needs"]
         if needs:
             cells = [f"{n['label']} {n['count']}" for n in needs]
-            out += [Spacer(1, 2 * mm), self.p(tr("记录的客户需求：") + "、".join(cells))]
+            after += [Spacer(1, 2 * mm), self.p(tr("记录的客户需求：") + "、".join(cells))]
         dv = f["diversion"]  # each ticket once (store/report.py ``_diversion``)
         kept = dv.get("kept_at_counter") or 0
-        out.append(
+        after.append(
             self.p(
                 tr(
                     f"电子渠道分流：{dv['to_self_service']} 人次在自助服务区办理"
@@ -579,7 +658,7 @@ class _Summary:
         rt = f["ratings"]
         if rt["n"]:
             scores = "、".join(f"{k}分 {v}" for k, v in rt["by_score"].items())
-            out.append(
+            after.append(
                 self.p(
                     tr(
                         f"服务评价：{rt['n']} 人评价，平均 {rt['avg']:.2f} 分，满意（4–5分）"
@@ -588,10 +667,35 @@ class _Summary:
                 )
             )
         else:
-            out.append(self.p(tr("服务评价：本期无评价器记录。")))
-        return out
+            after.append(self.p(tr("服务评价：本期无评价器记录。")))
+        if not r["credits"]:
+            if closing is None:
+                return [cond, *body, *after]
+            # no table to break: the section is short, it goes with the sign-off whole
+            return [cond, KeepTogether([*body, *after, *closing])]
+        credit_rows = [
+            [x["name"], x["staff_no"], _fmt(x["sales"]), _money(x["credit_yuan"])]
+            for x in r["credits"]
+        ]
 
-    def trend(self) -> list[Flowable]:
+        def credits(rows: list[list[Any]]) -> Table:
+            return self.table(
+                [tr("员工"), tr("工号"), tr("计入笔数"), tr("计入金额（元）")],
+                rows,
+                [34, 14, 14, 24],
+                text_cols=(0, 1),
+            )
+
+        caption = [
+            Spacer(1, 1.5 * mm),
+            self.p(tr("销售业绩计入（转介绍销售按比例分成，贵宾归属客户经理计入）"), self.s.small),
+        ]
+        if closing is None:
+            return [cond, *body, *caption, credits(credit_rows), *after]
+        return [cond, *body, _TableTail(caption, credits, credit_rows, [*after, *closing])]
+
+    def trend(self, closing: list[Flowable] | None = None) -> list[Flowable]:
+        """五、逐日趋势 (periods only); with ``closing`` its last rows stay with the sign-off."""
         days = self.f["per_day"]
         if self.single or not days:
             return []
@@ -609,9 +713,9 @@ class _Summary:
             ]
             for d in days
         ]
-        return [
-            *self.heading(tr("五、逐日趋势")),
-            self.table(
+
+        def table(part: list[list[Any]]) -> Table:
+            return self.table(
                 [
                     tr("日期"),
                     tr("取号"),
@@ -623,18 +727,24 @@ class _Summary:
                     tr("转介"),
                     tr("已日终"),
                 ],
-                rows,
+                part,
                 [18, 10, 10, 10, 12, 12, 10, 10, 10],
-            ),
-        ]
+            )
+
+        cond, heading = self.heading(tr("五、逐日趋势"))
+        if closing is None:
+            return [cond, heading, table(rows)]
+        return [cond, _TableTail([heading], table, rows, closing)]
 
     def signoff(self) -> list[Flowable]:
         line = tr(
             "网点负责人（签字）：________________　　大堂经理（签字）：________________　　日期：____________"
         )
-        return [KeepTogether([Spacer(1, 6 * mm), self.p(line)])]
+        return [Spacer(1, 6 * mm), self.p(line)]
 
     def story(self) -> list[Flowable]:
+        """The sections in order; the last one keeps its tail with the sign-off."""
+        trend_last = not self.single and bool(self.f["per_day"])
         return [
             *self.header(),
             *self.customers(),
@@ -642,9 +752,8 @@ class _Summary:
             *self.waits(),
             *self.chart(),
             *self.counters(),
-            *self.sales(),
-            *self.trend(),
-            *self.signoff(),
+            *self.sales(None if trend_last else self.signoff()),
+            *self.trend(self.signoff() if trend_last else None),
         ]
 
 

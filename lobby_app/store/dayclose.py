@@ -290,7 +290,9 @@ def history(store: Store, bdate: date) -> list[CloseRecord]:
         return [_record(s, r) for r in rows]
 
 
-_COMPARED_OUT = ("computed_at", "closed")
+# not the day's data: when they were computed, whether closed, the branch's opening hours
+# (a setting, changed after a close without changing the day)
+_COMPARED_OUT = ("computed_at", "closed", "open_time", "close_time")
 
 
 def summary(
@@ -316,8 +318,18 @@ def summary(
         )
         if first is not None and first.version != frozen.version:
             figures["close"]["first_closed_at"] = first.at.isoformat()
-    figures["changed_since_close"] = _strip(figures) != _strip(live)
+    figures["changed_since_close"] = not _agrees(_strip(figures), _strip(live))
     return figures
+
+
+def _agrees(frozen: Any, live: Any) -> bool:
+    """The frozen figures still stand: every value they hold is the live one. Keys a later
+    version of the report added (absent from a copy frozen before it) are not a change."""
+    if isinstance(frozen, dict) and isinstance(live, dict):
+        return all(k in live and _agrees(v, live[k]) for k, v in frozen.items())
+    if isinstance(frozen, list) and isinstance(live, list):
+        return len(frozen) == len(live) and all(map(_agrees, frozen, live))
+    return bool(frozen == live)
 
 
 def _strip(figures: dict[str, Any]) -> dict[str, Any]:

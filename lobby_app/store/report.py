@@ -59,6 +59,8 @@ FIGURES_VERSION = 1
 MAX_RANGE_DAYS = 366
 LONGEST_LISTED = 10
 STATUS_ORDER = ("new", "accepted", "contacted", "sold", "declined", "follow_up")
+# referrals without an outcome yet (the referrer's and the manager's "open" column)
+OPEN_STATES = ("new", "accepted", "contacted")
 WALK_IN = "walk_in"
 
 
@@ -289,14 +291,7 @@ def compute(s: Session, start: date, end: date, *, now: datetime) -> dict[str, A
             .order_by(CounterEvent.at, CounterEvent.id)
         )
     )
-    closes = {
-        d: v
-        for d, v in s.execute(
-            select(DayClose.business_date, func.max(DayClose.version))
-            .where(DayClose.business_date >= start, DayClose.business_date <= end)
-            .group_by(DayClose.business_date)
-        )
-    }
+    closes = _closed_days(s, start, end)
 
     def staff_name(no: str) -> str:
         row = staff.get(no)
@@ -313,6 +308,8 @@ def compute(s: Session, start: date, end: date, *, now: datetime) -> dict[str, A
         "days": (end - start).days + 1,
         "computed_at": now.isoformat(),
         "wait_target_min": target,
+        "open_time": st.open_time,
+        "close_time": st.close_time,
         "first_issue": _local_hm(min((t.issued_at for t in tickets), default=None), tz),
         "last_finish": _local_hm(
             max(
@@ -404,6 +401,21 @@ def compute(s: Session, start: date, end: date, *, now: datetime) -> dict[str, A
     out["per_day"] = _per_day(tickets, referrals, closes, start, end, target)
     out["closed"] = {d.isoformat(): v for d, v in sorted(closes.items())}
     return out
+
+
+def _closed_days(s: Session, start: date, end: date) -> dict[date, int]:
+    """The days of the range that are closed now, with the version their figures stand at:
+    a day's latest version is a close or a correction (``store.closed.is_closed``); a day
+    whose latest version is a reopen is open again."""
+    latest: dict[date, tuple[int, str]] = {}
+    for d, version, kind in s.execute(
+        select(DayClose.business_date, DayClose.version, DayClose.kind).where(
+            DayClose.business_date >= start, DayClose.business_date <= end
+        )
+    ):
+        if d not in latest or version > latest[d][0]:
+            latest[d] = (version, kind)
+    return {d: v for d, (v, kind) in latest.items() if kind in ("close", "correction")}
 
 
 def _customers(tickets: list[_T], transfers: Sequence[Any]) -> dict[str, Any]:
@@ -601,6 +613,19 @@ def _referrals(
         row["sales"] += 1
         row["credit_fen"] = row.get("credit_fen", 0) + c.amount_fen
     sold = [r for r in referrals if r.status == "sold"]
+
+    def states(rows: list[Referral]) -> dict[str, int]:
+        """The same state counts for a referrer's and a manager's row: each referral in
+        exactly one of sold, declined, follow_up and open (no outcome yet: new, accepted,
+        contacted), so the columns add up to the row's referrals in both tables."""
+        n = Tally(r.status for r in rows)
+        return {
+            "sold": n["sold"],
+            "declined": n["declined"],
+            "follow_up": n["follow_up"],
+            "open": sum(n[k] for k in OPEN_STATES),
+        }
+
     return {
         "made": len(referrals),
         "sold": len(sold),
@@ -615,8 +640,7 @@ def _referrals(
                 "staff_no": no,
                 "name": staff_name(no),
                 "made": len(rows),
-                "sold": sum(1 for r in rows if r.status == "sold"),
-                "open": sum(1 for r in rows if r.status in ("new", "accepted", "contacted")),
+                **states(rows),
             }
             for no, rows in sorted(by_referrer.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         ],
@@ -625,9 +649,7 @@ def _referrals(
                 "staff_no": no,
                 "name": staff_name(no),
                 "received": len(rows),
-                "sold": sum(1 for r in rows if r.status == "sold"),
-                "declined": sum(1 for r in rows if r.status == "declined"),
-                "follow_up": sum(1 for r in rows if r.status == "follow_up"),
+                **states(rows),
             }
             for no, rows in sorted(by_manager.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         ],

@@ -223,7 +223,7 @@ def test_summary_pdf_says_what_the_json_says(demo: Store, tmp_path: Path) -> Non
     assert "7 5 1 1 0 1 1 1" in flat
     assert "全部客户 5 8.2 5.0 24.0 24.0 1 20.0%" in flat
     assert "B001" in flat and "100,000.00" in flat
-    assert "转介 3 笔，成交 1 笔" in flat
+    assert "转介 3 笔，已成交 1 笔" in flat
     assert "服务评价：2 人评价，平均 4.00 分" in flat
     for secret in ("欧阳明华", "C000000001"):
         assert secret not in flat
