@@ -20,10 +20,11 @@ is signed out of their window, as a local deactivation does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, delete, insert, or_, select, text, update
+from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from lobby_app.core.search import name_pinyin
@@ -54,6 +55,11 @@ CUSTOMER_FIELDS = (
     "manager",
     "prospect",
 )
+# the columns a directory row brings down (head office's other columns stay there)
+DIRECTORY_COLUMNS = ("customer_no", *CUSTOMER_FIELDS, "deleted", "version")
+
+IN_CHUNK = 500  # keys per lookup, well below SQLite's limit on bound variables
+PINYIN_CACHE_MAX = 200_000  # names a download's pinyin cache keeps before it starts over
 
 
 def apply(
@@ -61,9 +67,12 @@ def apply(
     table: str,
     rows: Sequence[dict[str, Any]],
     everything: Sequence[dict[str, Any]] | None = None,
+    pinyin: dict[str, tuple[str, str]] | None = None,
 ) -> None:
+    """Apply one batch of head office's rows (in version order) in the caller's
+    transaction. ``pinyin``: names already read as pinyin (``prepare``), by name."""
     if table == "customer_directory":
-        _customers(conn, rows)
+        _customers(conn, rows, pinyin or {})
     elif table == "staff_directory":
         _staff(conn, rows)
     elif table == "business_type":
@@ -74,54 +83,209 @@ def apply(
         raise ValueError(table)
 
 
-def _customers(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+# ---------------------------------------------------------------- customers
+#
+# A batch of directory rows is applied as the rules above say, one row after the other, but
+# decided in memory and written in bulk: one lookup of the batch's numbers, one of the
+# walk-ins its ID and phone hashes name (both indexed), then deletions, the rare merges of
+# walk-ins (row by row), one executemany of updates and one of inserts. Deciding in row
+# order against what the earlier rows of the batch did gives the store the one-at-a-time
+# application would; the phases' order keeps the unique customer number free when a row
+# takes it (a number is only ever freed by a deletion, a merge or a walk-in's renumbering,
+# each written before the inserts and renumberings that could reuse it).
+
+
+class PinyinCache:
+    """Names already read as pinyin during one download (many customers share a name):
+    bounded, emptied when full."""
+
+    def __init__(self, limit: int = PINYIN_CACHE_MAX) -> None:
+        self.limit = limit
+        self._known: dict[str, tuple[str, str]] = {}
+
+    def __call__(self, name: str) -> tuple[str, str]:
+        got = self._known.get(name)
+        if got is None:
+            if len(self._known) >= self.limit:
+                self._known.clear()
+            got = self._known[name] = name_pinyin(name)
+        return got
+
+
+def _chunks(values: Sequence[Any], n: int = IN_CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(values), n):
+        yield values[i : i + n]
+
+
+def prepare(
+    conn: Connection, table: str, rows: Sequence[dict[str, Any]], pinyin: PinyinCache
+) -> dict[str, tuple[str, str]]:
+    """Before the write transaction, so that the store's lock is held only to write: the
+    pinyin of the batch's new and renamed customers, by name. A name found needed in the
+    transaction after all (a walk-in taken over under another name) is read there."""
+    if table != "customer_directory":
+        return {}
     c = _T["customer"]
+    have: dict[str, str] = {}
+    for chunk in _chunks([r["customer_no"] for r in rows if not r["deleted"]]):
+        q = select(c.c.customer_no, c.c.name).where(c.c.customer_no.in_(chunk))
+        have.update((no, name) for no, name in conn.execute(q))
+    return {
+        r["name"]: pinyin(r["name"])
+        for r in rows
+        if not r["deleted"] and have.get(r["customer_no"]) != r["name"]
+    }
+
+
+@dataclass
+class _Known:
+    """A customer row of the store as the batch so far left it."""
+
+    id: str
+    customer_no: str
+    name: str
+    pinyin: tuple[str, str]
+    source: str
+    id_hash: str | None
+    phone_hash: str | None
+
+
+@dataclass
+class _Plan:
+    deletes: list[str]
+    merges: list[tuple[str, str]]  # (walk-in, customer it merges into)
+    updates: list[dict[str, Any]]
+    renumbered: list[str]  # customers whose number changed: their visits go up again
+    inserts: list[dict[str, Any]]
+
+
+def _known_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> dict[str, _Known]:
+    """The store's rows the batch can touch, by id: those with the batch's numbers, and the
+    walk-ins (``source = 'branch'``) with one of its ID or phone hashes."""
+    c = _T["customer"]
+    cols = (
+        c.c.id,
+        c.c.customer_no,
+        c.c.name,
+        c.c.pinyin_full,
+        c.c.pinyin_initials,
+        c.c.source,
+        c.c.id_hash,
+        c.c.phone_hash,
+    )
+    found: dict[str, _Known] = {}
+
+    def take(q: Any) -> None:
+        for i, no, name, full, initials, source, id_hash, phone_hash in conn.execute(q):
+            found[i] = _Known(i, no, name, (full, initials), source, id_hash, phone_hash)
+
+    for chunk in _chunks([r["customer_no"] for r in rows]):
+        take(select(*cols).where(c.c.customer_no.in_(chunk)))
+    alive = [r for r in rows if not r["deleted"]]
+    for h in ("id_hash", "phone_hash"):
+        wanted = sorted({r[h] for r in alive if r.get(h)})
+        for chunk in _chunks(wanted):
+            take(select(*cols).where(c.c[h].in_(chunk), c.c.source == "branch"))
+    return found
+
+
+def _plan(
+    rows: Sequence[dict[str, Any]],
+    known: dict[str, _Known],
+    pinyin: dict[str, tuple[str, str]],
+) -> _Plan:
+    """What the rules do to the store, row after row, decided in memory."""
+    plan = _Plan([], [], [], [], [])
+    by_no = {k.customer_no: k for k in known.values()}
+    by_hash: dict[tuple[str, str], list[_Known]] = {}
+    for k in known.values():
+        if k.source == "branch":
+            for h in ("id_hash", "phone_hash"):
+                if getattr(k, h):
+                    by_hash.setdefault((h, getattr(k, h)), []).append(k)
+    now = utcnow()
+
+    def gone(k: _Known) -> None:
+        k.source = ""  # neither the number's holder nor a walk-in any more
+        if by_no.get(k.customer_no) is k:
+            del by_no[k.customer_no]
+
     for r in rows:
-        found = conn.execute(select(c.c.id).where(c.c.customer_no == r["customer_no"])).scalar()
+        no = r["customer_no"]
+        found = by_no.get(no)
         if r["deleted"]:
             if found is not None:
-                conn.execute(
-                    update(_T["ticket"])
-                    .where(_T["ticket"].c.customer_id == found)
-                    .values(customer_id=None)
-                )
-                conn.execute(
-                    update(_T["referral"])
-                    .where(_T["referral"].c.customer_id == found)
-                    .values(customer_id=None)
-                )
-                conn.execute(delete(c).where(c.c.id == found))
+                plan.deletes.append(found.id)
+                gone(found)
             continue
-        full, initials = name_pinyin(r["name"])
-        values = {k: r[k] for k in CUSTOMER_FIELDS}
-        values.update(
-            pinyin_full=full, pinyin_initials=initials, updated_at=utcnow(), source="directory"
+        # the branch's own registrations of this person: same ID hash first, then by number
+        walk_ins = {
+            w.id: w
+            for h in ("id_hash", "phone_hash")
+            if r.get(h)
+            for w in by_hash.get((h, r[h]), ())
+            if w.source == "branch" and w is not found
+        }
+        ordered = sorted(
+            walk_ins.values(),
+            key=lambda w: (not (r.get("id_hash") and w.id_hash == r["id_hash"]), w.customer_no),
         )
-        walk_ins = [w for w in _walk_ins(conn, r) if w != found]
-        keep = found if found is not None else (walk_ins.pop(0) if walk_ins else None)
+        keep = found if found is not None else (ordered.pop(0) if ordered else None)
+        values = {k: r[k] for k in CUSTOMER_FIELDS}
+        if keep is not None and keep.name == r["name"]:
+            full, initials = keep.pinyin
+        else:
+            full, initials = pinyin.get(r["name"]) or name_pinyin(r["name"])
+        values.update(
+            customer_no=no,
+            pinyin_full=full,
+            pinyin_initials=initials,
+            updated_at=now,
+            source="directory",
+        )
         if keep is None:
-            conn.execute(insert(c).values(id=new_id(), customer_no=r["customer_no"], **values))
+            new = _Known(new_id(), no, r["name"], (full, initials), "directory", None, None)
+            plan.inserts.append({"id": new.id, **values})
+            by_no[no] = new
             continue
-        for other in walk_ins:
-            _move_customer(conn, other, keep)
-            conn.execute(delete(c).where(c.c.id == other))
-        before = conn.execute(select(c.c.customer_no).where(c.c.id == keep)).scalar()
-        conn.execute(update(c).where(c.c.id == keep).values(customer_no=r["customer_no"], **values))
-        if before != r["customer_no"]:
-            _resend_named(conn, keep)
+        for other in ordered:
+            plan.merges.append((other.id, keep.id))
+            gone(other)
+        plan.updates.append({"_id": keep.id, **values})
+        if keep.customer_no != no:
+            plan.renumbered.append(keep.id)
+            if by_no.get(keep.customer_no) is keep:
+                del by_no[keep.customer_no]
+            by_no[no] = keep
+        keep.customer_no, keep.name, keep.pinyin, keep.source = (
+            no,
+            r["name"],
+            (full, initials),
+            "directory",
+        )
+    return plan
 
 
-def _walk_ins(conn: Connection, r: dict[str, Any]) -> list[str]:
-    """The branch's own registrations of this directory customer: same ID hash (first) or
-    same phone hash."""
+def _customers(
+    conn: Connection, rows: Sequence[dict[str, Any]], pinyin: dict[str, tuple[str, str]]
+) -> None:
     c = _T["customer"]
-    match = [c.c[h] == r[h] for h in ("id_hash", "phone_hash") if r.get(h)]
-    if not match:
-        return []
-    by_id = case((c.c.id_hash == r["id_hash"], 0), else_=1) if r.get("id_hash") else None
-    q = select(c.c.id).where(c.c.source == "branch", or_(*match))
-    q = q.order_by(by_id, c.c.customer_no) if by_id is not None else q.order_by(c.c.customer_no)
-    return list(conn.execute(q).scalars())
+    plan = _plan(rows, _known_rows(conn, rows), pinyin)
+    for chunk in _chunks(plan.deletes):
+        for table in ("ticket", "referral"):
+            t = _T[table]
+            conn.execute(update(t).where(t.c.customer_id.in_(chunk)).values(customer_id=None))
+        conn.execute(delete(c).where(c.c.id.in_(chunk)))
+    for other, keep in plan.merges:
+        _move_customer(conn, other, keep)
+        conn.execute(delete(c).where(c.c.id == other))
+    if plan.updates:
+        # executemany: the SET clause is every column the rows name (all the same keys)
+        conn.execute(update(c).where(c.c.id == bindparam("_id")), plan.updates)
+    for keep in plan.renumbered:
+        _resend_named(conn, keep)
+    if plan.inserts:
+        conn.execute(insert(c), plan.inserts)
 
 
 def _move_customer(conn: Connection, old: str, new: str) -> None:
@@ -141,6 +305,9 @@ def _resend_named(conn: Connection, customer_id: str) -> None:
             ),
             {"c": customer_id},
         )
+
+
+# ---------------------------------------------------------------- the rest
 
 
 def _staff(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
