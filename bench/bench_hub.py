@@ -18,6 +18,7 @@ import os
 import random
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -93,10 +94,21 @@ class HubProcess:
                 raise RuntimeError(f"hub did not start: {seen}")
             seen.append(line)
         self.url = f"ws://127.0.0.1:{self.port}"
+        # Keep reading the hub's log: a pipe nobody reads fills up, and then the hub's next
+        # log line blocks its event loop (a stall of the benchmark's making, not the hub's).
+        self.log: list[str] = seen
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.log.append(line)
 
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(30)
+        self._reader.join(5)
         if self.proc.stderr:
             self.proc.stderr.close()
 
@@ -286,7 +298,21 @@ def main() -> None:
         print(f"  commands sent: {counts}")
         print("  in the hub (arrival to reply):")
         for k, v in stats.items():
+            if k in ("slowest", "gc"):
+                continue
             print(f"    {k}: {v}")
+        gc_stats = stats["gc"]
+        print(
+            f"  gc in the hub: collections {gc_stats['collections']}, total pause "
+            f"{gc_stats['total_pause_ms']} ms, thresholds {gc_stats['thresholds']}, "
+            f"frozen objects {gc_stats['frozen']}"
+        )
+        for gen, p in gc_stats["pause_ms"].items():
+            print(f"    {gen} pause: p50={p['p50']} ms p99={p['p99']} ms max={p['max']} ms")
+        print(f"  requests over 200 ms in the hub: {stats['over_200ms']}")
+        print("  slowest requests in the hub (where the time went):")
+        for b in stats["slowest"]:
+            print(f"    {b}")
     # Leave without Python's finalizer tearing down Qt objects in arbitrary order (PySide6
     # can crash there); everything worth keeping has been printed.
     sys.stdout.flush()

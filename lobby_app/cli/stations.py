@@ -87,7 +87,8 @@ def cmd_hub(args: argparse.Namespace) -> int:
         print(tr("按 Ctrl+C 停止"), file=sys.stderr, flush=True)
 
     try:
-        asyncio.run(hub.serve_forever(ready))
+        # warmed up and its start-up garbage frozen before the first station (issue 17)
+        asyncio.run(hub.serve_forever(ready, tune_gc=True))
     except OSError as exc:
         raise LobbyError(
             "hub_port_busy",
