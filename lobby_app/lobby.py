@@ -8,19 +8,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lobby_app.config import PrinterPart
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
 from lobby_app.printing.dispatch import PrintError, PrintTarget, dispatch_pdf
-from lobby_app.printing.fonts import FontMissingError
-from lobby_app.printing.referral_slip import SlipPrint, write_slip_pdf
-from lobby_app.printing.ticket import TicketPrint, write_ticket_pdf
 from lobby_app.store import commands
 from lobby_app.store.db import Store
 from lobby_app.store.setup import BranchSettings
 from lobby_app.store.views import IssuedTicket
+
+if TYPE_CHECKING:  # reportlab loads when a PDF is made, not for a ticket printed nowhere
+    from lobby_app.config import PrinterPart
+    from lobby_app.printing.referral_slip import SlipPrint
+    from lobby_app.printing.ticket import TicketPrint
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ def after_issue_problem(exc: LobbyError) -> str:
 
 
 def ticket_print(issued: IssuedTicket, st: BranchSettings) -> TicketPrint:
+    from lobby_app.printing.ticket import TicketPrint
+
     return TicketPrint(
         branch_name=st.display_name,
         number=issued.number,
@@ -184,7 +187,13 @@ def _deliver_ticket(
     target: PrintTarget | None = None,
 ) -> tuple[PrintOutcome, str]:
     """Render and send the ticket: the outcome, and what the store records of it (where it
-    went, or why not). Every failure becomes an outcome."""
+    went, or why not). Every failure becomes an outcome. A PC that prints nowhere makes no
+    PDF (which nobody would see) and does not load reportlab (issue 17 item 5)."""
+    if pdf_path is None and (target or target_for(st, data_dir)).kind == "none":
+        return PrintOutcome(True, None, tr("本机未设置打印"), went="none"), ""
+    from lobby_app.printing.fonts import FontMissingError
+    from lobby_app.printing.ticket import write_ticket_pdf
+
     try:
         if pdf_path is not None:
             out = write_ticket_pdf(ticket_print(issued, st), pdf_path)
@@ -221,6 +230,8 @@ def slip_print(
 ) -> SlipPrint:
     """The slip from a referral as the store reports it (``ReferralView.as_json()``): what
     the customer may carry, and no more (no tier, ID digits, amounts or note)."""
+    from lobby_app.printing.referral_slip import SlipPrint
+
     cust = referral.get("customer") or {}
     return SlipPrint(
         branch_name=branch_name or st.display_name,
@@ -267,6 +278,8 @@ def deliver_slip(
     branch_name: str | None = None,
 ) -> PrintOutcome:
     """``print_slip`` with the settings in hand (a desk that reaches the store via the hub)."""
+    from lobby_app.printing.referral_slip import write_slip_pdf
+
     slip = slip_print(referral, st, branch_name)
     return _deliver(
         lambda path: write_slip_pdf(slip, path),
@@ -326,6 +339,8 @@ def _deliver(
 ) -> PrintOutcome:
     """Render once; keep the file at ``save_to`` and/or send it where the PC prints. A failure
     becomes a Chinese message, never an exception: what it printed stands regardless."""
+    from lobby_app.printing.fonts import FontMissingError
+
     try:
         kept = write(save_to) if save_to is not None else None
         if not to_printer:

@@ -64,7 +64,11 @@ def add_parsers(sub: Subparsers, common: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=1, help=tr("随机种子(相同种子得到相同的一天)"))
     p.set_defaults(handler=cmd_demo)
 
-    p = sub.add_parser("import-customers", parents=[common], help=tr("从 CSV 导入客户名录"))
+    p = sub.add_parser(
+        "import-customers",
+        parents=[common],
+        help=tr("从 CSV 导入客户名录(逐行读取，显示进度；中断后重新运行从中断处继续)"),
+    )
     p.add_argument("file", type=Path)
     p.add_argument("--strict", action="store_true", help=tr("有任何错误行则整个文件不导入"))
     p.set_defaults(handler=cmd_import)
@@ -311,51 +315,57 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from lobby_app.core.customer_csv import decode_csv_bytes, parse_customer_csv
-    from lobby_app.store.directory import import_records
+    from lobby_app.store.directory import (
+        ImportProgress,
+        import_file,
+        nothing_imported,
+        progress_text,
+        summary_lines,
+    )
 
-    try:
-        data = args.file.read_bytes()
-    except OSError as exc:
-        raise LobbyError(
-            "file_unreadable", tr(f"无法读取文件 {args.file}：{exc.strerror or exc}"), field="file"
-        ) from exc
-    parsed = parse_customer_csv(decode_csv_bytes(data))
+    # a progress bar on the terminal (stderr), never into a pipe, a log or --json output
+    bar = sys.stderr.isatty() and not getattr(args, "json", False)
+    told_resume = False
+
+    def show(p: ImportProgress) -> None:
+        nonlocal told_resume
+        if p.resumed_from_line and not told_resume:
+            told_resume = True
+            sys.stderr.write(
+                "\r\033[K" + tr(f"上次导入此文件中途停止，从第 {p.resumed_from_line} 行继续。\n")
+            )
+        sys.stderr.write("\r\033[K" + progress_text(p) + ("\n" if p.phase == "done" else ""))
+        sys.stderr.flush()
+
     store = open_store(args)
-    report = import_records(store, parsed, strict=args.strict, actor="cli", source=args.file.name)
-    lines = [
-        tr(
-            f"导入 {report.imported} 行(新增 {report.created}，更新 {report.updated})，"
-            f"跳过 {report.skipped} 行。"
-        )
-    ]
-    if report.rejected:
-        lines = [tr(f"严格模式：文件有 {len(report.errors)} 处错误，整个文件未导入。")]
-    lines += [tr(f"第 {e['line']} 行 [{e['field']}]：{e['reason']}") for e in report.errors]
-    if report.warnings and not report.rejected:  # taken in, flagged (a card due for downgrade)
-        lines.append(tr(f"已导入但需核对的 {len(report.warnings)} 行："))
-        lines += [tr(f"第 {w['line']} 行 [{w['field']}]：{w['reason']}") for w in report.warnings]
+    report = import_file(
+        store,
+        args.file,
+        strict=args.strict,
+        actor="cli",
+        source=args.file.name,
+        progress=show if bar else None,
+    )
+    lines = summary_lines(report)
     doc = report.as_json()
-    # every row bad and none taken in: a failure for the script that ran it, not a success
-    nothing = not report.rejected and report.imported == 0 and bool(report.errors)
+    nothing = nothing_imported(report)
     if report.rejected:
         doc = {"error": "import_rejected", **doc}
     elif nothing:
         doc = {"error": "nothing_imported", **doc}
-        lines.insert(
-            0, tr(f"文件中没有一行可以导入({len(report.errors)} 处错误)，未导入任何客户。")
-        )
     emit(args, doc, "\n".join(lines))
     return 1 if report.rejected or nothing else 0
 
 
 def cmd_lookup(args: argparse.Namespace) -> int:
+    # store.lookup, not store.commands: a lookup loads neither SQLAlchemy nor the ORM
+    # models (tests/cli/test_quick_commands.py)
     from lobby_app.core.identity import mask_free_text
-    from lobby_app.store import commands
+    from lobby_app.store import lookup
 
     store = open_store(args)
-    found = commands.lookup_customers(store, args.query, limit=args.limit)
-    commands.record_audit(
+    found = lookup.lookup_customers(store, args.query, limit=args.limit)
+    lookup.record_audit(
         store, actor="cli", action="lookup", detail=f"{mask_free_text(args.query)} -> {len(found)}"
     )
     text = "\n".join(

@@ -10,8 +10,11 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from operator import mul
 
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
@@ -69,13 +72,16 @@ PROVINCES: dict[str, str] = {
 }
 
 _ID_SHAPE = re.compile(r"\d{17}[\dX]")
+_SPACE = re.compile(r"\s")
 _ID_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
 EARLIEST_BIRTH_YEAR = 1900
 
 
 def id_check_char(body17: str) -> str:
     """The check character of an 18-character resident ID (ISO 7064 MOD 11-2)."""
-    total = sum(int(d) * w for d, w in zip(body17, _ID_WEIGHTS, strict=True))
+    if len(body17) != 17:
+        raise ValueError(body17)
+    total = sum(map(mul, map(int, body17), _ID_WEIGHTS))
     return "10X98765432"[total % 11]
 
 
@@ -95,7 +101,7 @@ def validate_id_number(
             "invalid_id_number", tr(f"证件号码{reason}，请核对后重新输入"), field=field
         )
 
-    raw = re.sub(r"\s", "", value).upper()
+    raw = _SPACE.sub("", value).upper()
     if len(raw) != 18:
         raise LobbyError(
             "invalid_id_number",
@@ -143,11 +149,48 @@ class Phone:
         return self.digits[-4:]
 
 
+@cache
+def _plain_mobile() -> Callable[[str], bool]:
+    """Whether 11 plain digits are a valid mainland mobile number, decided by the same
+    patterns of phonenumbers' metadata its ``parse`` + ``is_valid_number`` apply, without
+    their generic machinery (a fifth of a directory import's time went there). Only a
+    number these say yes to takes the short way: nothing else reaches ``parse`` differently.
+
+    For such a string ``parse(raw, "CN")`` takes no country code (no ``+``, no ``00``), no
+    extension, and strips no national prefix or carrier code unless the prefix pattern
+    matches at its start (``179xx``, ``1[12]xx``: those go the long way); the national number
+    is then the 11 digits, valid when they fit the general and the mobile descriptions."""
+    from phonenumbers.phonemetadata import PhoneMetadata
+
+    meta = PhoneMetadata.metadata_for_region("CN")
+    assert meta is not None and meta.mobile is not None and meta.general_desc is not None
+    prefix = re.compile(meta.national_prefix_for_parsing or "(?!)")
+    general = re.compile(meta.general_desc.national_number_pattern or "(?!)")
+    mobile = re.compile(meta.mobile.national_number_pattern or "(?!)")
+    lengths = meta.mobile.possible_length or meta.general_desc.possible_length
+    if meta.country_code != 86 or 11 not in lengths:
+        return lambda _digits: False
+
+    def plain(digits: str) -> bool:
+        return (
+            prefix.match(digits) is None
+            and general.fullmatch(digits) is not None
+            and mobile.fullmatch(digits) is not None
+        )
+
+    return plain
+
+
+_ELEVEN_DIGITS = re.compile(r"1[0-9]{10}")
+
+
 def validate_phone(value: str, *, field: str = "phone") -> Phone:
     """A mainland China phone number (mobile or fixed line with area code)."""
+    raw = value.strip()
+    if _ELEVEN_DIGITS.fullmatch(raw) and _plain_mobile()(raw):
+        return Phone(digits=raw)
     import phonenumbers  # loaded on first use: its metadata slows every start-up
 
-    raw = value.strip()
     try:
         parsed = phonenumbers.parse(raw, "CN")
     except phonenumbers.NumberParseException:
@@ -166,6 +209,27 @@ def validate_phone(value: str, *, field: str = "phone") -> Phone:
 def keyed_hash(key: bytes, kind: str, value: str) -> str:
     """HMAC-SHA256 of a normalised identifier; the key lives outside the store."""
     return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def keyed_hasher(key: bytes) -> Callable[[str, str], str]:
+    """``keyed_hash`` with ``key`` taken once: the same hashes (HMAC, RFC 2104, written out),
+    the padded key's inner and outer SHA-256 states copied for each value instead of set up
+    again (for a directory import's million rows)."""
+    block = hashlib.sha256().block_size
+    if len(key) > block:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(block, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def hashed(kind: str, value: str) -> str:
+        i = inner.copy()
+        i.update(f"{kind}:{value}".encode())
+        o = outer.copy()
+        o.update(i.digest())
+        return o.hexdigest()
+
+    return hashed
 
 
 def mask_id_last4(last4: str) -> str:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Container
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 from lobby_app.core.i18n import tr
 
@@ -121,25 +123,55 @@ COMPOUND_SURNAME_READINGS: dict[str, tuple[str, str]] = {
 }
 
 
+@lru_cache(maxsize=65_536)
 def name_pinyin(name: str) -> tuple[str, str]:
     """Full pinyin and initials of a Chinese name, lower case, no tones: 张三 -> zhangsan, zs.
 
     The surname is read as a surname (曾志伟 -> zengzhiwei, zzw).
     """
-    # Imported here: pypinyin's dictionaries cost half a second and ~60 MB, and only
-    # loading the directory needs them, not the desk's lookups.
-    from pypinyin import Style, lazy_pinyin
-
     if name[:2] in COMPOUND_SURNAME_READINGS:
         head, rest = list(COMPOUND_SURNAME_READINGS[name[:2]]), name[2:]
     elif name[:1] in SURNAME_READINGS:
         head, rest = [SURNAME_READINGS[name[0]]], name[1:]
     else:
         head, rest = [], name
-    syllables = head + [s.lower() for s in lazy_pinyin(rest, style=Style.NORMAL, errors="ignore")]
-    syllables = [re.sub(r"[^a-z]", "", s.replace("ü", "v")) for s in syllables]
-    syllables = [s for s in syllables if s]
+    syllables = head + list(_rest_syllables(rest))
     return "".join(syllables), "".join(s[0] for s in syllables)
+
+
+def _rest_syllables(rest: str) -> tuple[str, ...]:
+    """The syllables of a name after its surname reading, as ``_pinyin_of`` reads them.
+
+    A directory import reads a million names, and pypinyin takes ~0.1 ms a name. Given
+    names repeat, and their characters far more: a name none of whose two-or-more character
+    runs is one of pypinyin's phrases reads as its characters one by one (pypinyin reads
+    such a text character by character), so each character is read once and remembered (and names with phrases whole)."""
+    if len(rest) > 1:
+        phrases = _phrases()
+        n = len(rest)
+        if any(rest[i:j] in phrases for i in range(n) for j in range(i + 2, n + 1)):
+            return _pinyin_of(rest)
+    if len(rest) == 1:
+        return _pinyin_of(rest)
+    return tuple(s for ch in rest for s in _pinyin_of(ch))
+
+
+def _phrases() -> Container[str]:
+    # Imported here: pypinyin's dictionaries cost half a second and ~60 MB, and only
+    # loading the directory needs them, not the desk's lookups.
+    from pypinyin.constants import PHRASES_DICT
+
+    return PHRASES_DICT
+
+
+@lru_cache(maxsize=65_536)
+def _pinyin_of(text: str) -> tuple[str, ...]:
+    """pypinyin's reading of ``text``: lower case, no tones, ü as v, letters only."""
+    from pypinyin import Style, lazy_pinyin
+
+    syllables = [s.lower() for s in lazy_pinyin(text, style=Style.NORMAL, errors="ignore")]
+    syllables = [re.sub(r"[^a-z]", "", s.replace("ü", "v")) for s in syllables]
+    return tuple(s for s in syllables if s)
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from lobby_app.core import limits
 from lobby_app.core.business import (
@@ -21,11 +22,7 @@ from lobby_app.core.business import (
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
 from lobby_app.core.identity import (
-    keyed_hash,
-    mask_card_parts,
     mask_free_text,
-    mask_id_last4,
-    mask_phone_parts,
     salutation,
 )
 from lobby_app.core.queue import (
@@ -41,8 +38,7 @@ from lobby_app.core.queue import (
     served_lanes,
 )
 from lobby_app.core.routing import suggest_zone
-from lobby_app.core.search import Matched, match_label, plan_search
-from lobby_app.core.tiers import Tier, VipCard, card_note, is_vip
+from lobby_app.core.tiers import Tier, VipCard, is_vip
 from lobby_app.core.zones import Zone
 from lobby_app.models import (
     AuditEvent,
@@ -67,20 +63,26 @@ from lobby_app.store.lanes import (
     queue_state,
     serving_counters,
 )
+
+# The type-ahead lookup lives in store.lookup (plain SQL, no ORM); its functions are
+# this module's too, as the desk, the hub and the scripts have always called them.
+from lobby_app.store.lookup import LOOKUP_LIMIT as LOOKUP_LIMIT
+from lobby_app.store.lookup import RECENT_NOTES as RECENT_NOTES
+from lobby_app.store.lookup import customer_rows, customer_view, recent_notes
+from lobby_app.store.lookup import find_one_customer as find_one_customer
+from lobby_app.store.lookup import lookup_customers as lookup_customers
+from lobby_app.store.lookup import record_audit as record_audit
 from lobby_app.store.setup import BranchSettings, business_from_row, load_settings
 from lobby_app.store.views import (
     CustomerView,
     IssuedTicket,
     LobbySnapshot,
     QueueEntry,
-    VisitNote,
     ZoneQueue,
 )
 
 NOTE_MAX = limits.NOTE_MAX
 REASON_MAX = limits.TICKET_REASON_MAX
-LOOKUP_LIMIT = 20
-RECENT_NOTES = 3
 
 
 @dataclass(frozen=True)
@@ -114,194 +116,7 @@ def business_types(store: Store, *, include_inactive: bool = False) -> list[Busi
     return [b for b in types if b.active or include_inactive]
 
 
-def _customer_view(c: Customer, notes: Sequence[VisitNote] = ()) -> CustomerView:
-    return CustomerView(
-        id=c.id,
-        customer_no=c.customer_no,
-        name=c.name,
-        salutation=salutation(c.name, c.gender),
-        masked_id=mask_id_last4(c.id_last4),
-        masked_phone=mask_phone_parts(c.phone_prefix3, c.phone_last4),
-        masked_card=mask_card_parts(c.card_first6, c.card_last4),
-        tier=Tier(c.tier),
-        vip_card=VipCard(c.vip_card) if c.vip_card else None,
-        vip_special=c.vip_special,
-        prospect=c.prospect,
-        manager=c.manager,
-        recent_notes=tuple(notes),
-        card_note=card_note(
-            VipCard(c.vip_card) if c.vip_card else None,
-            c.avg_assets_3m_fen,
-            special=c.vip_special,
-            approved_by=c.vip_approved_by,
-            approved_until=c.vip_approved_until,
-            held=VipCard(c.vip_card_held) if c.vip_card_held else None,
-            today=date.today(),
-        ),
-    )
-
-
-def _recent_notes(
-    s: Session, customer_ids: Sequence[str], per_customer: int
-) -> dict[str, list[VisitNote]]:
-    if not customer_ids:
-        return {}
-    names = {code: v for code, v in s.execute(select(BusinessTypeRow.code, BusinessTypeRow.name))}
-    ranked = (
-        select(
-            Ticket,
-            func.row_number()
-            .over(partition_by=Ticket.customer_id, order_by=Ticket.issued_at.desc())
-            .label("rn"),
-        )
-        .where(Ticket.customer_id.in_(customer_ids))
-        .subquery()
-    )
-    from sqlalchemy.orm import aliased
-
-    t = aliased(Ticket, ranked)
-    rows = s.execute(
-        select(t)
-        .where(ranked.c.rn <= per_customer)
-        .order_by(t.issued_at.desc())
-        .options(selectinload(t.needs))
-    )
-    out: dict[str, list[VisitNote]] = {}
-    for (ticket,) in rows:
-        if not (ticket.greeting_note or ticket.needs_note or ticket.needs):
-            continue
-        assert ticket.customer_id is not None
-        out.setdefault(ticket.customer_id, []).append(
-            VisitNote(
-                business_date=ticket.business_date,
-                number=ticket.number,
-                business_name=names.get(ticket.business_code, ticket.business_code),
-                zone=Zone(ticket.zone),
-                greeting_note=ticket.greeting_note,
-                needs_note=ticket.needs_note,
-                needs=tuple(sorted(n.tag for n in ticket.needs)),
-            )
-        )
-    return out
-
-
 # ---------------------------------------------------------------- customers
-
-
-def lookup_customers(
-    store: Store, text: str, *, limit: int = LOOKUP_LIMIT, with_notes: bool = True
-) -> list[CustomerView]:
-    """Customers matching what was typed, best matches first; masked for display. Each
-    says which field it matched (``CustomerView.matched``, a ``core.search.Matched``).
-
-    Ranked by ``Matched``: whole ID or phone number, then the last four of a phone, ID or
-    card, then customer numbers, card, name and pinyin. Four typed characters are the last
-    four before they are the start of a customer number: a directory's thousands of
-    ``C0001…`` must not crowd out the one card that ends in 0001."""
-    plan = plan_search(text)
-    if plan.empty:
-        return []
-    key = store.id_key
-    c = Customer
-    queries: list[tuple[Matched, Select[str]]] = []
-    if plan.id_number:
-        queries.append(
-            (
-                Matched.ID_NUMBER,
-                select(c.id).where(c.id_hash == keyed_hash(key, "id", plan.id_number)),
-            )
-        )
-    if plan.phone:
-        queries.append(
-            (
-                Matched.PHONE,
-                select(c.id).where(c.phone_hash == keyed_hash(key, "phone", plan.phone)),
-            )
-        )
-    if plan.last4:
-        for matched, column in (
-            (Matched.PHONE_LAST4, c.phone_last4),
-            (Matched.ID_LAST4, c.id_last4),
-            (Matched.CARD_LAST4, c.card_last4),
-        ):
-            queries.append(
-                (matched, select(c.id).where(column == plan.last4).order_by(c.customer_no))
-            )
-    if plan.customer_no_prefix:
-        p = plan.customer_no_prefix
-        by_no = Matched.CUSTOMER_NO
-        queries.append((by_no, select(c.id).where(c.customer_no == p)))
-        if p.isdigit():  # customer numbers carry a letter prefix the person may skip
-            queries.append((by_no, select(c.id).where(c.customer_no == "C" + p)))
-        queries.append(
-            (
-                by_no,
-                select(c.id)
-                .where(c.customer_no > p, c.customer_no < p + "\uffff")
-                .order_by(c.customer_no),
-            )
-        )
-        if p.isdigit():
-            queries.append(
-                (
-                    by_no,
-                    select(c.id)
-                    .where(c.customer_no >= "C" + p, c.customer_no < "C" + p + "\uffff")
-                    .order_by(c.customer_no),
-                )
-            )
-    if plan.card_tail and len(plan.card_tail) >= 12:
-        queries.append(
-            (
-                Matched.CARD,
-                select(c.id).where(
-                    c.card_last4 == plan.card_tail[-4:], c.card_first6 == plan.card_tail[:6]
-                ),
-            )
-        )
-    if plan.name_prefix:
-        n = plan.name_prefix
-        queries.append((Matched.NAME, select(c.id).where(c.name == n)))
-        queries.append(
-            (
-                Matched.NAME,
-                select(c.id).where(c.name > n, c.name < n + "\uffff").order_by(c.name),
-            )
-        )
-    if plan.initials_prefix:
-        i = plan.initials_prefix
-        queries.append((Matched.INITIALS, select(c.id).where(c.pinyin_initials == i)))
-        queries.append(
-            (
-                Matched.PINYIN,
-                select(c.id)
-                .where(c.pinyin_full >= i, c.pinyin_full < i + "\x7f")
-                .order_by(c.pinyin_full),
-            )
-        )
-        queries.append(
-            (
-                Matched.INITIALS,
-                select(c.id)
-                .where(c.pinyin_initials > i, c.pinyin_initials < i + "\x7f")
-                .order_by(c.pinyin_initials),
-            )
-        )
-    with store.read() as s:
-        found: dict[str, Matched] = {}  # in rank order; the first field a customer matched
-        for matched, q in queries:
-            for (cid,) in s.execute(q.limit(limit)):
-                found.setdefault(cid, matched)
-            if len(found) >= limit:
-                break
-        ids = list(found)[:limit]
-        if not ids:
-            return []
-        rows = {x.id: x for x in s.scalars(select(Customer).where(Customer.id.in_(ids)))}
-        notes = _recent_notes(s, ids, RECENT_NOTES) if with_notes else {}
-        return [
-            replace(_customer_view(rows[i], notes.get(i, ())), matched=found[i].value) for i in ids
-        ]
 
 
 def customer_detail(store: Store, customer_id: str, *, actor: str, notes: int = 10) -> CustomerView:
@@ -311,44 +126,9 @@ def customer_detail(store: Store, customer_id: str, *, actor: str, notes: int = 
         if cust is None:
             raise LobbyError("unknown_customer", tr("找不到该客户，可能已被删除，请重新查询"))
         s.add(AuditEvent(actor=actor, action="view_customer", detail=cust.customer_no))
-        return _customer_view(cust, _recent_notes(s, [customer_id], notes).get(customer_id, ()))
-
-
-def find_one_customer(store: Store, query: str) -> CustomerView:
-    """Exactly one customer for a script's ``--customer QUERY``, or a clear error.
-
-    A whole customer number wins; otherwise the best-ranked kind of match must name one
-    customer (``0000`` finds the one phone that ends 0000, though customer numbers start
-    with 0000 too); several of that kind are listed, with the field each matched."""
-    found = lookup_customers(store, query, limit=5, with_notes=False)
-    exact = [c for c in found if c.customer_no == query.strip()]
-    if exact:
-        return exact[0]
-    if not found:
-        raise LobbyError(
-            "customer_not_found",
-            tr("没有找到匹配的客户，请换用客户号、证件号码或手机号查询"),
-            field="customer",
-        )
-
-    def kind(c: CustomerView) -> str:  # the last four of any field are one kind of match
-        return "last4" if Matched(c.matched).is_last4 else c.matched
-
-    best = [c for c in found if kind(c) == kind(found[0])]
-    if len(best) > 1:
-        shown = "、".join(f"{c.customer_no}({c.name}·{match_label(c.matched)})" for c in best[:5])
-        raise LobbyError(
-            "customer_ambiguous",
-            tr(f"匹配到多位客户：{shown}。请用客户号指定一位"),
-            field="customer",
-        )
-    return best[0]
-
-
-def record_audit(store: Store, *, actor: str, action: str, detail: str) -> None:
-    with store.write() as s:
-        detail = limits.clean_detail(mask_free_text(detail), 500)
-        s.add(AuditEvent(actor=limits.check_actor(actor), action=action, detail=detail))
+        con: Any = s.connection().connection.driver_connection  # this transaction, in SQL
+        (row,) = customer_rows(con, [customer_id])
+        return customer_view(row, recent_notes(con, [customer_id], notes).get(customer_id, ()))
 
 
 # ---------------------------------------------------------------- tickets

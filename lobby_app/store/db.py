@@ -1,4 +1,11 @@
-"""Opening the branch store: the SQLite file, its pragmas, migrations and the hash key."""
+"""Opening the branch store: the SQLite file, its pragmas, migrations and the hash key.
+
+SQLAlchemy loads only when a command first needs the engine (``Store.engine``, ``read()``,
+``write()``): an up-to-date store opens with plain ``sqlite3`` (its revision and the two
+start-up checks read directly), and ``read_sql()`` gives the type-ahead lookup a plain
+connection, so ``lobby-app lookup`` starts without SQLAlchemy, Alembic or the ORM models
+(issue 17 item 5).
+"""
 
 from __future__ import annotations
 
@@ -7,22 +14,28 @@ import random
 import secrets
 import sqlite3
 import stat
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
-from typing import Any
-
-import platformdirs
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from typing import TYPE_CHECKING, Any
 
 from lobby_app.core.errors import LobbyError
 from lobby_app.core.i18n import tr
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session, sessionmaker
+
 DB_NAME = "branch.sqlite3"
 KEY_NAME = "id-hash.key"
+# The setting that holds the station key's hash, and how a hash begins (store.staff's
+# STATION_KEY and _DIGEST; a test keeps them equal): opening checks it without the ORM.
+STATION_KEY = "station_key"
+STATION_KEY_DIGEST = "sha256:"
 
 
 # How long a command waits for the other writers (stations through the hub, scripts, the
@@ -38,6 +51,8 @@ _JITTER = random.Random()  # its own: the process's shared random state is left 
 
 
 def default_data_dir() -> Path:
+    import platformdirs
+
     return Path(platformdirs.user_data_dir("lobby-app", appauthor=False))
 
 
@@ -61,12 +76,34 @@ def _begin(conn: Any) -> None:
 class Store:
     """The branch's SQLite store. ``write()`` and ``read()`` each give one short transaction."""
 
-    def __init__(self, data_dir: Path, engine: Engine, id_key: bytes) -> None:
+    def __init__(self, data_dir: Path, engine: Engine | None, id_key: bytes) -> None:
         self.data_dir = data_dir
-        self.engine = engine
         self.id_key = id_key
-        self._write = sessionmaker(engine.execution_options(immediate=True), expire_on_commit=False)
-        self._read = sessionmaker(engine, expire_on_commit=False)
+        if engine is not None:
+            self.__dict__["engine"] = engine  # else made on first use (see ``engine``)
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, made (and SQLAlchemy imported) on first use."""
+        from sqlalchemy import create_engine, event
+
+        engine = create_engine(f"sqlite:///{self.db_path}", future=True)
+        event.listen(engine, "connect", _set_pragmas)
+        event.listen(engine, "begin", _begin)
+        return engine
+
+    @cached_property
+    def _write(self) -> sessionmaker[Session]:
+        from sqlalchemy.orm import sessionmaker
+
+        engine = self.engine.execution_options(immediate=True)
+        return sessionmaker(engine, expire_on_commit=False)
+
+    @cached_property
+    def _read(self) -> sessionmaker[Session]:
+        from sqlalchemy.orm import sessionmaker
+
+        return sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
     def open(cls, data_dir: Path | str | None = None, *, migrate: bool = True) -> Store:
@@ -74,28 +111,43 @@ class Store:
         _ensure_writable_dir(path)
         secure_data_dir(path)
         id_key = _load_or_create_key(path / KEY_NAME)
-        engine = create_engine(f"sqlite:///{path / DB_NAME}", future=True)
-        event.listen(engine, "connect", _set_pragmas)
-        event.listen(engine, "begin", _begin)
-        store = cls(path, engine, id_key)
+        store = cls(path, None, id_key)
         if migrate:
-            try:
-                from lobby_app.store.migrate import upgrade_to_head
-
-                upgrade_to_head(engine)
-            except OperationalError as exc:
-                raise LobbyError(
-                    "store_unavailable",
-                    tr(
-                        f"无法打开网点数据库 {path / DB_NAME}：{exc.orig}。请检查磁盘空间和文件权限。"
-                    ),
-                ) from exc
-            from lobby_app.store.setup import ensure_defaults
-            from lobby_app.store.staff import protect_station_key
-
-            ensure_defaults(store)
-            protect_station_key(store)  # a key kept in plain text by an older version
+            store._bring_up_to_date()
         return store
+
+    def _bring_up_to_date(self) -> None:
+        """Migrate to the newest schema, add the default business table to a new store and
+        hash a station key an older version kept in plain text. What is already in order
+        is seen with plain sqlite3 (a few hundred microseconds); Alembic, SQLAlchemy and
+        the ORM load only when something is to be done."""
+        from lobby_app.store.migrate import HEAD_REVISION
+
+        try:
+            state = _store_state(self.db_path)
+        except sqlite3.Error as exc:
+            raise LobbyError(
+                "store_unavailable",
+                tr(f"无法打开网点数据库 {self.db_path}：{exc}。请检查磁盘空间和文件权限。"),
+            ) from exc
+        if state == (HEAD_REVISION, True, True):
+            return
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            from lobby_app.store.migrate import upgrade_to_head
+
+            upgrade_to_head(self.engine)
+        except OperationalError as exc:
+            raise LobbyError(
+                "store_unavailable",
+                tr(f"无法打开网点数据库 {self.db_path}：{exc.orig}。请检查磁盘空间和文件权限。"),
+            ) from exc
+        from lobby_app.store.setup import ensure_defaults
+        from lobby_app.store.staff import protect_station_key
+
+        ensure_defaults(self)
+        protect_station_key(self)  # a key kept in plain text by an older version
 
     @property
     def db_path(self) -> Path:
@@ -115,13 +167,17 @@ class Store:
                 raise
             finally:
                 session.close()
-        except OperationalError as exc:
-            raise _environment_error(exc, self.db_path) from exc
+        except Exception as exc:
+            if _is_operational(exc):
+                raise _environment_error(exc, self.db_path) from exc
+            raise
 
     def _locked_session(self) -> Session:
         """A session whose transaction holds the write lock. BEGIN IMMEDIATE is the only
         statement that may find the lock taken (WAL: readers never block the writer), so
         retrying it alone is safe: nothing of the command has run yet."""
+        from sqlalchemy.exc import OperationalError
+
         deadline = time.monotonic() + WRITE_WAIT_S
         pause = 0.005
         while True:
@@ -141,11 +197,106 @@ class Store:
         try:
             with self._read.begin() as session:
                 yield session
-        except OperationalError as exc:
+        except Exception as exc:
+            if _is_operational(exc):
+                raise _environment_error(exc, self.db_path) from exc
+            raise
+
+    @contextmanager
+    def read_sql(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction on a plain ``sqlite3`` connection, for queries written in
+        SQL (the type-ahead lookup): the engine's pooled connection once the engine is
+        made, else a connection of its own with the store's pragmas, closed after."""
+        pooled = "engine" in self.__dict__
+        try:
+            if pooled:
+                raw: Any = self.engine.raw_connection()
+                con: sqlite3.Connection = raw.driver_connection
+            else:
+                con = raw = sqlite3.connect(self.db_path)
+                _set_pragmas(con, None)
+            try:
+                con.execute("BEGIN")
+                try:
+                    yield con
+                finally:
+                    con.execute("ROLLBACK")  # it only read
+            finally:
+                raw.close()
+        except sqlite3.OperationalError as exc:
+            raise _environment_error(exc, self.db_path) from exc
+
+    @contextmanager
+    def write_sql(self) -> Iterator[sqlite3.Connection]:
+        """``write()`` on a plain ``sqlite3`` connection, for a small write in SQL (the
+        lookup's audit record) that should not load the ORM: the write lock is taken at
+        BEGIN IMMEDIATE, within ``WRITE_WAIT_S``, and the work committed at the end."""
+        pooled = "engine" in self.__dict__
+        try:
+            if pooled:
+                raw: Any = self.engine.raw_connection()
+                con: sqlite3.Connection = raw.driver_connection
+            else:
+                con = raw = sqlite3.connect(self.db_path)
+                _set_pragmas(con, None)
+            try:
+                _begin_immediate(con)
+                try:
+                    yield con
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+                con.execute("COMMIT")
+            finally:
+                raw.close()
+        except sqlite3.OperationalError as exc:
             raise _environment_error(exc, self.db_path) from exc
 
     def close(self) -> None:
-        self.engine.dispose()
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+
+def _begin_immediate(con: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE, tried again after a short random pause while the store is busy
+    (as ``Store._locked_session``), until ``WRITE_WAIT_S`` have passed."""
+    deadline = time.monotonic() + WRITE_WAIT_S
+    pause = 0.005
+    while True:
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            busy = "locked" in text or "busy" in text
+            if not busy or time.monotonic() + pause >= deadline:
+                raise
+        time.sleep(pause * _JITTER.uniform(0.5, 1.5))
+        pause = min(pause * 2, 0.25)
+
+
+def _store_state(db: Path) -> tuple[str | None, bool, bool]:
+    """The store's schema revision, whether it has a business table, whether its station
+    key (if any) is kept hashed: read with plain sqlite3, without SQLAlchemy."""
+    if not db.exists():
+        return (None, False, False)
+    con = sqlite3.connect(db)
+    try:
+        try:
+            (rev,) = con.execute("select version_num from alembic_version").fetchone() or (None,)
+        except sqlite3.OperationalError:  # a new, empty store
+            return (None, False, False)
+        has_types = con.execute("select 1 from business_type limit 1").fetchone() is not None
+        key = con.execute("select value from setting where key = ?", (STATION_KEY,)).fetchone()
+        return (rev, has_types, key is None or key[0].startswith(STATION_KEY_DIGEST))
+    finally:
+        con.close()
+
+
+def _is_operational(exc: BaseException) -> bool:
+    """SQLAlchemy's OperationalError, without importing SQLAlchemy to ask."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return sa_exc is not None and isinstance(exc, sa_exc.OperationalError)
 
 
 def _is_busy(exc: OperationalError) -> bool:
@@ -153,8 +304,8 @@ def _is_busy(exc: OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
-def _environment_error(exc: OperationalError, db: Path) -> LobbyError:
-    text = str(exc.orig)
+def _environment_error(exc: BaseException, db: Path) -> LobbyError:
+    text = str(getattr(exc, "orig", None) or exc)
     if "full" in text:
         return LobbyError(
             "disk_full", tr(f"磁盘已满，无法写入 {db}。请清理磁盘后重试，本次操作未保存。")

@@ -333,6 +333,10 @@ class ImportReport:
     errors: list[dict[str, object]] = field(default_factory=list)
     # rows taken in but flagged (a VIP card due for downgrade, 特批 over the branch's share)
     warnings: list[dict[str, object]] = field(default_factory=list)
+    # a huge file lists its first 10,000 errors (and flags) and counts the rest
+    errors_omitted: int = 0
+    warnings_omitted: int = 0
+    resumed_from_line: int = 0  # an import that stopped half-way, continued from this line
 
     @property
     def imported(self) -> int:
@@ -347,4 +351,7 @@ class ImportReport:
             "rejected": self.rejected,
             "errors": self.errors,
             "warnings": self.warnings,
+            "errors_omitted": self.errors_omitted,
+            "warnings_omitted": self.warnings_omitted,
+            "resumed_from_line": self.resumed_from_line,
         }

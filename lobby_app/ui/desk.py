@@ -480,6 +480,7 @@ class DeskWindow(QMainWindow):
         self.lock_action = action(desk_menu, tr("换班/签退(锁定工作台)"), self.lock, "Ctrl+L")
         menu = self.menuBar().addMenu(tr("设置(&S)"))
         action(menu, tr("网点设置…"), self.open_branch_setup)
+        action(menu, tr("导入客户名录…"), self.open_directory_import)
         action(menu, tr("打印设置…"), self.open_print_settings)
         action(menu, tr("本机设置…"), self.open_local_settings)
         day_menu = self.menuBar().addMenu(tr("日终(&D)"))
@@ -1511,6 +1512,17 @@ class DeskWindow(QMainWindow):
         self.worker.submit(self.backend.settings, self._set_settings, self._show_error)
         self.worker.submit(self.backend.business_types, self._set_businesses, self._show_error)
         self.refresh_lobby()
+
+    def open_directory_import(self) -> QDialog | None:
+        """设置 → 导入客户名录: on the PC that holds the store, with a progress bar."""
+        if self.store is None:
+            QMessageBox.information(
+                self, tr("导入客户名录"), tr("导入客户名录请在网点主机上进行。")
+            )
+            return None
+        from lobby_app.ui.directory_import import open_directory_import
+
+        return self._track(open_directory_import(self, self.store, actor=self.actor))
 
     def open_print_settings(self) -> None:
         from lobby_app.ui.print_settings import PrintSettingsDialog

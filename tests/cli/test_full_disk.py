@@ -137,7 +137,7 @@ def test_ticket_says_issued_when_the_pdf_and_its_record_fail(
     (ENOSPC writing the PDF, then ``disk_full`` recording that): the old ``ticket`` exited 2
     with "本次操作未保存" though A001 was saved and queued. Now it exits 0, names the ticket,
     and says what failed (the PDF, and the record of it)."""
-    monkeypatch.setattr("lobby_app.lobby.write_ticket_pdf", _enospc)
+    monkeypatch.setattr("lobby_app.printing.ticket.write_ticket_pdf", _enospc)
     monkeypatch.setattr(commands, "record_print", _disk_full)
     rc, doc = _cli(capsys, branch, "ticket", "--business", "cash", "--pdf", str(tmp_path / "t.pdf"))
     assert rc == 0 and doc["number"] == "A001"
@@ -180,7 +180,7 @@ def test_the_desk_gets_its_ticket_when_the_print_record_fails(
 
     store = Store.open(tmp_path / "data")
     try:
-        monkeypatch.setattr("lobby_app.lobby.write_ticket_pdf", _enospc)
+        monkeypatch.setattr("lobby_app.printing.ticket.write_ticket_pdf", _enospc)
         monkeypatch.setattr(commands, "record_print", _disk_full)
         issued, outcome = LocalDesk(store).issue(IssueRequest("cash"))
         assert issued.number == "A001" and not outcome.ok and not outcome.recorded

@@ -30,7 +30,7 @@ def test_desk_shows_the_number_when_the_print_record_hits_a_full_disk(
     def disk_full(*_: object, **__: object) -> None:
         raise LobbyError("disk_full", "磁盘已满，无法写入。请清理磁盘后重试，本次操作未保存。")
 
-    monkeypatch.setattr("lobby_app.lobby.write_ticket_pdf", enospc)
+    monkeypatch.setattr("lobby_app.printing.ticket.write_ticket_pdf", enospc)
     monkeypatch.setattr(commands, "record_print", disk_full)
     desk = shown_desk(qtbot, demo_store)
     issued_before = commands.lobby_snapshot(demo_store).issued_today
