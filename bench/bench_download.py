@@ -38,33 +38,10 @@ from lobby_app.core.identity import keyed_hash
 from lobby_app.core.tiers import tier_for
 from lobby_app.headoffice.migrate import ensure_ready
 from lobby_app.store import Store, commands
+from lobby_app.store.downsync import CUSTOMER_FIELDS
 from lobby_app.sync import engine
 
-HO_COLUMNS = (
-    "branch_code",
-    "customer_no",
-    "name",
-    "gender",
-    "id_hash",
-    "id_last4",
-    "phone_hash",
-    "phone_prefix3",
-    "phone_last4",
-    "card_first6",
-    "card_last4",
-    "assets_fen",
-    "loans_fen",
-    "avg_assets_3m_fen",
-    "tier",
-    "vip_card",
-    "vip_special",
-    "vip_approved_by",
-    "vip_approved_until",
-    "vip_card_held",
-    "manager",
-    "prospect",
-    "version",
-)
+HO_COLUMNS = ("branch_code", "customer_no", *CUSTOMER_FIELDS, "version")
 TODAY = date(2026, 12, 1)
 
 

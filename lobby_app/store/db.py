@@ -202,19 +202,24 @@ class Store:
                 raise _environment_error(exc, self.db_path) from exc
             raise
 
+    def _sqlite(self) -> tuple[Any, sqlite3.Connection]:
+        """A plain ``sqlite3`` connection (and what to close): the engine's pooled one once
+        the engine is made, else one of its own with the store's pragmas."""
+        if "engine" in self.__dict__:
+            raw: Any = self.engine.raw_connection()
+            pooled: sqlite3.Connection = raw.driver_connection
+            return raw, pooled
+        con = sqlite3.connect(self.db_path)
+        _set_pragmas(con, None)
+        return con, con
+
     @contextmanager
     def read_sql(self) -> Iterator[sqlite3.Connection]:
         """One read transaction on a plain ``sqlite3`` connection, for queries written in
         SQL (the type-ahead lookup): the engine's pooled connection once the engine is
         made, else a connection of its own with the store's pragmas, closed after."""
-        pooled = "engine" in self.__dict__
         try:
-            if pooled:
-                raw: Any = self.engine.raw_connection()
-                con: sqlite3.Connection = raw.driver_connection
-            else:
-                con = raw = sqlite3.connect(self.db_path)
-                _set_pragmas(con, None)
+            raw, con = self._sqlite()
             try:
                 con.execute("BEGIN")
                 try:
@@ -231,14 +236,8 @@ class Store:
         """``write()`` on a plain ``sqlite3`` connection, for a small write in SQL (the
         lookup's audit record) that should not load the ORM: the write lock is taken at
         BEGIN IMMEDIATE, within ``WRITE_WAIT_S``, and the work committed at the end."""
-        pooled = "engine" in self.__dict__
         try:
-            if pooled:
-                raw: Any = self.engine.raw_connection()
-                con: sqlite3.Connection = raw.driver_connection
-            else:
-                con = raw = sqlite3.connect(self.db_path)
-                _set_pragmas(con, None)
+            raw, con = self._sqlite()
             try:
                 _begin_immediate(con)
                 try:
