@@ -16,6 +16,10 @@ if "LOBBY_LOG_DIR" not in os.environ:  # the app's log files go to a scratch fol
     import tempfile
 
     os.environ["LOBBY_LOG_DIR"] = tempfile.mkdtemp(prefix="lobby-test-logs-")
+if "LOBBY_FONT_CACHE" not in os.environ:  # the parsed font's cache: not the user's own
+    import tempfile
+
+    os.environ["LOBBY_FONT_CACHE"] = tempfile.mkdtemp(prefix="lobby-test-fonts-")
 
 from lobby_app.store import Store
 

@@ -12,9 +12,9 @@ from importlib import resources
 from pathlib import Path
 
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 
 from lobby_app.core.i18n import tr
+from lobby_app.printing.font_cache import load_ttfont
 
 FONT_NAME = "LobbyCJK"
 
@@ -53,13 +53,13 @@ def _candidates() -> list[Path]:
 
 @cache
 def cjk_font() -> str:
-    """The registered font's name; registering a 16 MB collection is slow, so only once."""
+    """The registered font's name. Parsing a 16 MB collection is slow: once per process,
+    and once per font file for the user (``font_cache``)."""
     for path in _candidates():
         if not path.is_file():
             continue
         try:
-            kwargs = {"subfontIndex": 0} if path.suffix.lower() == ".ttc" else {}
-            pdfmetrics.registerFont(TTFont(FONT_NAME, str(path), **kwargs))
+            pdfmetrics.registerFont(load_ttfont(FONT_NAME, path, 0))
         except Exception:  # any font that fails to load is skipped
             continue
         return FONT_NAME

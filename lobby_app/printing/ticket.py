@@ -5,14 +5,18 @@ It carries no full name, ID or phone number: at most the surname with 先生/女
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
+import sys
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
+from types import ModuleType
 
+import reportlab
 from reportlab import rl_config
-from reportlab.graphics.barcode import qrencoder
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
@@ -149,12 +153,45 @@ def qr_modules(value: str) -> list[list[bool]]:
     pattern skips the encoder's eight-way mask scoring, which in pure Python costs more
     than the rest of the ticket; any of the eight masks is valid for a scanner.
     """
+    qrencoder = _qrencoder()
     qr = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
     qr.addData(value.upper())
     qr.version = qr.calculate_version()
     qr.makeImpl(False, 0)
     n = qr.getModuleCount()
     return [[bool(qr.isDark(r, c)) for c in range(n)] for r in range(n)]
+
+
+_QRENCODER = "reportlab.graphics.barcode.qrencoder"
+
+
+@cache
+def _qrencoder() -> ModuleType:
+    """reportlab's QR encoder, without its package.
+
+    ``qrencoder`` needs only ``re`` and ``itertools``, but importing it the usual way runs
+    ``reportlab.graphics.barcode``, which imports every barcode widget and with them
+    reportlab's drawing and layout engines (platypus): about 200 ms that a ticket never
+    uses. So the module's own file is loaded under a private name. Where there is no such
+    file (a frozen build) or it cannot be loaded, the usual import is used.
+    """
+    if _QRENCODER in sys.modules:
+        return sys.modules[_QRENCODER]
+    source = Path(reportlab.__file__).parent / "graphics" / "barcode" / "qrencoder.py"
+    name = "lobby_app.printing._reportlab_qrencoder"
+    spec = importlib.util.spec_from_file_location(name, source)
+    if source.is_file() and spec is not None and spec.loader is not None:
+        module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+        except Exception:  # pragma: no cover - an unexpected reportlab layout
+            pass
+        else:
+            return module
+    from reportlab.graphics.barcode import qrencoder
+
+    usual: ModuleType = qrencoder
+    return usual
 
 
 def _draw_qr(canvas: Canvas, value: str, x: float, y: float, side: float) -> None:
