@@ -24,9 +24,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, text, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.engine import Connection
 
+from lobby_app.core.ids import RisingIds
 from lobby_app.core.search import name_pinyin
 from lobby_app.models import Base
 from lobby_app.models.base import new_id, utcnow
@@ -60,6 +61,8 @@ DIRECTORY_COLUMNS = ("customer_no", *CUSTOMER_FIELDS, "deleted", "version")
 
 IN_CHUNK = 500  # keys per lookup, well below SQLite's limit on bound variables
 PINYIN_CACHE_MAX = 200_000  # names a download's pinyin cache keeps before it starts over
+# new customer rows get rising ids (core/ids.py): the primary key's index grows at one end
+_new_customer_id = RisingIds()
 
 
 def apply(
@@ -137,6 +140,37 @@ def prepare(
     }
 
 
+# The columns a directory row writes, in this order, as plain values for the driver: the
+# two whose stored form is not the Python value (a date, a UTC timestamp) go through the
+# column type's own bind processor, so the text is what the ORM would have written.
+_PLAIN_FIELDS = CUSTOMER_FIELDS[: CUSTOMER_FIELDS.index("vip_approved_until")]
+_PLAIN_AFTER = CUSTOMER_FIELDS[CUSTOMER_FIELDS.index("vip_approved_until") + 1 :]
+_WRITTEN = (
+    *CUSTOMER_FIELDS,
+    "customer_no",
+    "pinyin_full",
+    "pinyin_initials",
+    "updated_at",
+    "source",
+)
+
+
+def _driver_sql() -> tuple[str, str, Any, Any]:
+    from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
+
+    c = _T["customer"]
+    dialect = sqlite_dialect()
+    names = ", ".join(_WRITTEN)
+    insert_sql = f"INSERT INTO customer (id, {names}) VALUES (?, {', '.join('?' * len(_WRITTEN))})"
+    update_sql = f"UPDATE customer SET {', '.join(f'{n} = ?' for n in _WRITTEN)} WHERE id = ?"
+    until = c.c.vip_approved_until.type.bind_processor(dialect)
+    stamp = c.c.updated_at.type.bind_processor(dialect)
+    return insert_sql, update_sql, until, stamp
+
+
+_INSERT_SQL, _UPDATE_SQL, _DATE_VALUE, _STAMP_VALUE = _driver_sql()
+
+
 @dataclass
 class _Known:
     """A customer row of the store as the batch so far left it."""
@@ -154,9 +188,9 @@ class _Known:
 class _Plan:
     deletes: list[str]
     merges: list[tuple[str, str]]  # (walk-in, customer it merges into)
-    updates: list[dict[str, Any]]
+    updates: list[tuple[Any, ...]]  # _WRITTEN's values, then the row's id
     renumbered: list[str]  # customers whose number changed: their visits go up again
-    inserts: list[dict[str, Any]]
+    inserts: list[tuple[Any, ...]]  # the id, then _WRITTEN's values
 
 
 def _known_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> dict[str, _Known]:
@@ -203,7 +237,7 @@ def _plan(
             for h in ("id_hash", "phone_hash"):
                 if getattr(k, h):
                     by_hash.setdefault((h, getattr(k, h)), []).append(k)
-    now = utcnow()
+    stamp = _STAMP_VALUE(utcnow()) if _STAMP_VALUE else utcnow()
 
     def gone(k: _Known) -> None:
         k.source = ""  # neither the number's holder nor a walk-in any more
@@ -231,27 +265,32 @@ def _plan(
             key=lambda w: (not (r.get("id_hash") and w.id_hash == r["id_hash"]), w.customer_no),
         )
         keep = found if found is not None else (ordered.pop(0) if ordered else None)
-        values = {k: r[k] for k in CUSTOMER_FIELDS}
         if keep is not None and keep.name == r["name"]:
             full, initials = keep.pinyin
         else:
             full, initials = pinyin.get(r["name"]) or name_pinyin(r["name"])
-        values.update(
-            customer_no=no,
-            pinyin_full=full,
-            pinyin_initials=initials,
-            updated_at=now,
-            source="directory",
+        until = r["vip_approved_until"]
+        values = (
+            *(r[k] for k in _PLAIN_FIELDS),
+            _DATE_VALUE(until) if _DATE_VALUE and until is not None else until,
+            *(r[k] for k in _PLAIN_AFTER),
+            no,
+            full,
+            initials,
+            stamp,
+            "directory",
         )
         if keep is None:
-            new = _Known(new_id(), no, r["name"], (full, initials), "directory", None, None)
-            plan.inserts.append({"id": new.id, **values})
+            new = _Known(
+                _new_customer_id(), no, r["name"], (full, initials), "directory", None, None
+            )
+            plan.inserts.append((new.id, *values))
             by_no[no] = new
             continue
         for other in ordered:
             plan.merges.append((other.id, keep.id))
             gone(other)
-        plan.updates.append({"_id": keep.id, **values})
+        plan.updates.append((*values, keep.id))
         if keep.customer_no != no:
             plan.renumbered.append(keep.id)
             if by_no.get(keep.customer_no) is keep:
@@ -279,13 +318,12 @@ def _customers(
     for other, keep in plan.merges:
         _move_customer(conn, other, keep)
         conn.execute(delete(c).where(c.c.id == other))
-    if plan.updates:
-        # executemany: the SET clause is every column the rows name (all the same keys)
-        conn.execute(update(c).where(c.c.id == bindparam("_id")), plan.updates)
+    if plan.updates:  # tuples straight to the driver's executemany (see _WRITTEN)
+        conn.exec_driver_sql(_UPDATE_SQL, plan.updates)
     for keep in plan.renumbered:
         _resend_named(conn, keep)
     if plan.inserts:
-        conn.execute(insert(c), plan.inserts)
+        conn.exec_driver_sql(_INSERT_SQL, plan.inserts)
 
 
 def _move_customer(conn: Connection, old: str, new: str) -> None:
