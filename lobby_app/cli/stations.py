@@ -61,10 +61,15 @@ def cmd_hub(args: argparse.Namespace) -> int:
     from lobby_app.hub.server import Hub
     from lobby_app.logs import MaskingFormatter
 
-    # on stderr as in the log file: numbers masked, passwords as *** (issue 16 items 9, 10)
+    # on stderr as in the log file: numbers masked, passwords as *** (issue 16 items 9, 10).
+    # Added beside the log file's handler (``basicConfig`` does nothing once the root
+    # logger has one, and the CLI has made it by now).
     to_stderr = logging.StreamHandler()
     to_stderr.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(message)s"))
-    logging.basicConfig(level=logging.INFO, handlers=[to_stderr])
+    root = logging.getLogger()
+    root.addHandler(to_stderr)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
     store = open_store(args)
     hub = Hub(store, args.host, args.port, nightly_sync=True)
 

@@ -239,6 +239,8 @@ def hub_process(data: Path) -> Iterator[int]:
             line = hub.stderr.readline()
             assert line, f"hub exited before it was ready: {lines}"
             lines.append(line)
+        # the hub's log also goes to the terminal it runs in, not only to its log file
+        assert any("INFO hub listening on ws://127.0.0.1" in line for line in lines), lines
         yield port
     finally:
         hub.terminate()
