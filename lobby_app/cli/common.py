@@ -135,10 +135,14 @@ def staff_arg(args: argparse.Namespace) -> str:
 
 def acting_person(args: argparse.Namespace, store: Any, roles: Any, doing: str) -> str:
     """The staff number a command acts for (``--actor`` or ``LOBBY_STAFF``): an existing,
-    active, unlocked person with one of ``roles``; refused otherwise, in words."""
-    from lobby_app.store.admin import require_person
+    active, unlocked person with one of ``roles``; refused otherwise, in words. Plain SQL
+    (``closed.check_staff``, the rule ``admin.check_person`` keeps): a quick command such as
+    ``lobby-app ticket`` checks its person without loading SQLAlchemy."""
+    from lobby_app.store.closed import check_staff
 
-    return require_person(store, staff_arg(args), roles, doing=doing).staff_no
+    with store.read_sql() as con:
+        staff_no, _name, _role = check_staff(con, staff_arg(args), roles, doing=doing)
+    return staff_no
 
 
 def staff_name(store: Any, staff_no: str) -> str:
@@ -146,8 +150,8 @@ def staff_name(store: Any, staff_no: str) -> str:
 
     if not staff_no:
         return ""
-    with store.read() as s:
-        return staff_label(s, staff_no)
+    with store.read_sql() as con:
+        return staff_label(con, staff_no)
 
 
 def hub_request(

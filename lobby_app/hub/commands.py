@@ -362,8 +362,8 @@ def lobby_for_all(store: Store) -> dict[str, object]:
     from lobby_app.store.lanes import recent_calls
 
     snap = commands.lobby_snapshot(store)
-    with store.read() as s:  # a display started mid-day lists the day's last calls
-        recent = recent_calls(s, snap.business_date)
+    with store.read_sql() as con:  # a display started mid-day lists the day's last calls
+        recent = recent_calls(con, snap.business_date)
     return {**public_lobby(snap, snap.branch_name, snap.timezone), "recent_calls": recent}
 
 

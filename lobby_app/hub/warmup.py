@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -25,7 +26,7 @@ from lobby_app.core.errors import LobbyError
 from lobby_app.hub.commands import COMMANDS, Station, lobby_for_all
 from lobby_app.models import Counter, Staff
 from lobby_app.store import commands
-from lobby_app.store.db import Store
+from lobby_app.store.db import Store, sql_of
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,14 @@ class _RolledBack(Store):
                 raise
 
     read = write
+
+    @contextmanager
+    def write_sql(self) -> Iterator[sqlite3.Connection]:
+        """The plain-SQL commands (the issue of a ticket) in the same rolled-back savepoint."""
+        with self.write() as session:
+            yield sql_of(session)
+
+    read_sql = write_sql
 
 
 def _try(what: str, done: list[str], fn: Any) -> Any:

@@ -38,6 +38,7 @@ from lobby_app.core.staffing import (
 from lobby_app.core.zones import Zone
 from lobby_app.models import AuditEvent, Counter, CounterEvent, Staff, Ticket
 from lobby_app.models.base import utcnow
+from lobby_app.store.closed import check_staff
 from lobby_app.store.db import Store
 from lobby_app.store.setup import BranchSettings
 
@@ -72,33 +73,9 @@ class Person:
 
 
 def check_person(s: Session, staff_no: str, roles: Sequence[str], *, doing: str) -> Person:
-    """The person a command acts for: must exist, be active, not locked, and hold a role."""
-    no = limits.check_actor(staff_no or "")
-    if not no:
-        raise LobbyError(
-            "actor_required",
-            tr(f"{doing}须指明操作人：用 --actor 工号，或设置环境变量 LOBBY_STAFF"),
-            field="actor",
-        )
-    staff = s.scalar(select(Staff).where(Staff.staff_no == no))
-    if staff is None:
-        raise LobbyError(
-            "unknown_staff",
-            tr(f"没有工号 {no}。请先由网点负责人添加(lobby-app staff add)"),
-            field="actor",
-        )
-    if not staff.active:
-        raise LobbyError("staff_inactive", tr(f"工号 {no} 已停用，不能{doing}"), field="actor")
-    if staff.locked:
-        raise LobbyError("staff_locked", tr(f"工号 {no} 已被锁定，请网点负责人解锁"), field="actor")
-    if staff.role not in roles:
-        allowed = "、".join(dict.fromkeys(role_label(r) for r in roles))
-        raise LobbyError(
-            "wrong_role",
-            tr(f"工号 {no}({role_label(staff.role)})不能{doing}，须由{allowed}操作"),
-            field="actor",
-        )
-    return Person(staff.staff_no, staff.name, staff.role)
+    """The person a command acts for: must exist, be active, not locked, and hold a role
+    (the rule: ``closed.check_staff``, plain SQL, which ``lobby-app ticket`` uses alone)."""
+    return Person(*check_staff(s, staff_no, roles, doing=doing))
 
 
 def require_person(store: Store, staff_no: str, roles: Sequence[str], *, doing: str) -> Person:

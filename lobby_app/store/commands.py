@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
 
 from lobby_app.core import limits
 from lobby_app.core.business import (
@@ -40,20 +38,8 @@ from lobby_app.core.queue import (
 from lobby_app.core.routing import suggest_zone
 from lobby_app.core.tiers import Tier, VipCard, is_vip
 from lobby_app.core.zones import Zone
-from lobby_app.models import (
-    AuditEvent,
-    BusinessTypeRow,
-    CommandLog,
-    Counter,
-    Customer,
-    NumberCounter,
-    Ticket,
-    TicketEvent,
-    TicketNeed,
-)
-from lobby_app.models.base import utcnow
 from lobby_app.store.closed import ensure_open
-from lobby_app.store.db import Store
+from lobby_app.store.db import Store, sql_of, sql_time, time_of
 from lobby_app.store.lanes import (
     SERVING,
     QueueState,
@@ -61,6 +47,7 @@ from lobby_app.store.lanes import (
     counter_server,
     lane_places,
     queue_state,
+    service_times,
     serving_counters,
 )
 
@@ -72,7 +59,12 @@ from lobby_app.store.lookup import customer_rows, customer_view, recent_notes
 from lobby_app.store.lookup import find_one_customer as find_one_customer
 from lobby_app.store.lookup import lookup_customers as lookup_customers
 from lobby_app.store.lookup import record_audit as record_audit
-from lobby_app.store.setup import BranchSettings, business_from_row, load_settings
+from lobby_app.store.setup import (
+    BranchSettings,
+    business_from_row,
+    read_business_types,
+    read_settings,
+)
 from lobby_app.store.views import (
     CustomerView,
     IssuedTicket,
@@ -80,6 +72,26 @@ from lobby_app.store.views import (
     QueueEntry,
     ZoneQueue,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+# The ticket commands (issue, reprint, the print record, the lobby) are plain SQL on the
+# store's ``sqlite3`` connection: ``lobby-app ticket`` runs without SQLAlchemy and the ORM
+# models (issue 17 item 5), and the hub's issue takes a few milliseconds (item 6). The
+# columns are written as the ORM writes them (``tests/store/test_issue_plain.py``); the
+# rest of this module's commands load SQLAlchemy where they run.
+
+
+def _new_id() -> str:
+    """A row id, as ``models.base.new_id`` makes them."""
+    return str(uuid.uuid4())
+
+
+def _utcnow() -> datetime:
+    """As ``models.base.utcnow``."""
+    return datetime.now(UTC)
+
 
 NOTE_MAX = limits.NOTE_MAX
 REASON_MAX = limits.TICKET_REASON_MAX
@@ -105,11 +117,15 @@ class IssueRequest:
 
 
 def settings(store: Store) -> BranchSettings:
-    with store.read() as s:
-        return load_settings(s)
+    with store.read_sql() as con:
+        return read_settings(con)
 
 
 def business_types(store: Store, *, include_inactive: bool = False) -> list[BusinessType]:
+    from sqlalchemy import select
+
+    from lobby_app.models import BusinessTypeRow
+
     with store.read() as s:
         rows = s.scalars(select(BusinessTypeRow).order_by(BusinessTypeRow.sort_order))
         types = [business_from_row(r) for r in rows]
@@ -121,6 +137,8 @@ def business_types(store: Store, *, include_inactive: bool = False) -> list[Busi
 
 def customer_detail(store: Store, customer_id: str, *, actor: str, notes: int = 10) -> CustomerView:
     """One customer with the notes of their recent visits; leaves an audit record."""
+    from lobby_app.models import AuditEvent, Customer
+
     with store.write() as s:
         cust = s.get(Customer, customer_id)
         if cust is None:
@@ -140,43 +158,47 @@ def _check_text(value: str, field: str, label: str, limit: int) -> str:
     return limits.check_text(value, field=field, label=label, limit=limit, multiline=True)
 
 
-def _next_seq(s: Session, bdate: date, prefix: str) -> int:
-    """Bump the day's counter for a prefix inside the issuing transaction."""
-    stmt = (
-        sqlite_insert(NumberCounter)
-        .values(business_date=bdate, prefix=prefix, last_seq=1)
-        .on_conflict_do_update(
-            index_elements=["business_date", "prefix"],
-            set_={"last_seq": NumberCounter.last_seq + 1},
-        )
-        .returning(NumberCounter.last_seq)
-    )
-    return int(s.execute(stmt).scalar_one())
+_NEXT_SEQ = (
+    "insert into number_counter (business_date, prefix, last_seq) values (?, ?, 1) "
+    "on conflict (business_date, prefix) do update set last_seq = number_counter.last_seq + 1 "
+    "returning last_seq"
+)
 
 
-def _open_windows(s: Session, zone: Zone) -> int:
-    counters = s.scalars(select(Counter.zones).where(*SERVING))
-    return sum(1 for zones in counters if zone.value in zones.split(","))
+def _next_seq(s: Session | sqlite3.Connection, bdate: date, prefix: str) -> int:
+    """Bump the day's counter for a prefix inside the issuing transaction (an ORM command's
+    session is bumped through its own connection)."""
+    con = s if isinstance(s, sqlite3.Connection) else sql_of(s)
+    (seq,) = con.execute(_NEXT_SEQ, (bdate.isoformat(), prefix)).fetchone()
+    return int(seq)
+
+
+def _open_windows(con: sqlite3.Connection, zone: Zone) -> int:
+    counters = con.execute(f"select zones from counter where {SERVING}")
+    return sum(1 for (zones,) in counters if zone.value in zones.split(","))
 
 
 def open_window_count(store: Store, zone: Zone) -> int:
     """How many windows serve ``zone`` right now (open, with a signed-in teller)."""
-    with store.read() as s:
-        return _open_windows(s, zone)
+    with store.read_sql() as con:
+        return _open_windows(con, zone)
 
 
 def no_window_warning(store: Store, zone: Zone, business_code: str = "") -> str:
     """What to tell the lobby manager when a ticket goes to a queue nobody serves now
     (cash work in the VIP area waits for a VIP cash counter)."""
-    with store.read() as s:
-        cash = business_code in cash_codes(s)
-        if s.scalar(select(Counter.id).where(Counter.retired_at.is_(None)).limit(1)) is None:
+    with store.read_sql() as con:
+        cash = business_code in cash_codes(con)
+        if (
+            con.execute("select id from counter where retired_at is null limit 1").fetchone()
+            is None
+        ):
             return tr(
                 "本网点还没有设置柜台窗口：请网点负责人添加柜台和员工(设置 → 网点设置，"
                 "或 lobby-app counter add / staff add)"
             )
         lane = lane_of(zone, cash)
-        served = served_lanes(counter_server(c) for c in serving_counters(s))
+        served = served_lanes(counter_server(c) for c in serving_counters(con))
         if lane not in served:
             what = zone.label
             if lane == VIP_CASH_LANE:
@@ -207,34 +229,40 @@ def issue_ticket(
         raise LobbyError(
             "reason_required", tr("优先类型为“其他”时请填写优先原因"), field="priority_reason"
         )
-    now = now or utcnow()
-    with store.write() as s:
+    now = now or _utcnow()
+    with store.write_sql() as con:
         if request_id:
-            done = s.get(CommandLog, request_id)
+            done = con.execute(
+                "select command, result from command_log where request_id = ?", (request_id,)
+            ).fetchone()
             if done is not None:  # a retry: answer as the first time, issue nothing
-                first = s.get(Ticket, json.loads(done.result)["id"])
-                if done.command != "issue_ticket" or first is None:
+                command, result = done
+                first = (
+                    _issued_view(con, json.loads(result)["id"])
+                    if command == "issue_ticket"
+                    else None
+                )
+                if first is None:
                     raise LobbyError(
                         "request_id_reused", tr("请求编号已用于另一条指令，请换一个新的请求编号")
                     )
-                return _issued_view(s, first)
-        st = load_settings(s)
-        ensure_open(s, st.business_date(now))
-        row = s.get(BusinessTypeRow, req.business_code)
-        if row is not None and row.active:
-            btype = business_from_row(row)
+                return first
+        st = read_settings(con)
+        bdate = st.business_date(now)
+        ensure_open(con, bdate)
+        rows = read_business_types(con, req.business_code)
+        if rows and rows[0].active:
+            btype = rows[0]
         else:  # the error lists the codes that do exist
-            btype = find_business(
-                req.business_code,
-                [business_from_row(r) for r in s.scalars(select(BusinessTypeRow))],
-            )
-        cust: Customer | None = None
+            btype = find_business(req.business_code, read_business_types(con))
+        cust: _Customer | None = None
         if req.customer_id:
-            cust = s.get(Customer, req.customer_id)
-            if cust is None:
+            found = con.execute(_CUSTOMER, (req.customer_id,)).fetchone()
+            if found is None:
                 raise LobbyError(
                     "unknown_customer", tr("找不到该客户，请重新查询"), field="customer"
                 )
+            cust = _Customer(*found)
         tier = Tier(cust.tier) if cust else None
         card = VipCard(cust.vip_card) if cust and cust.vip_card else None
         entitled = tier is not None and is_vip(tier, card)
@@ -246,80 +274,93 @@ def issue_ticket(
             )
         vip = entitled or req.vip
         # the VIP area only where its counter for this work is open (core/routing.py)
-        served = served_lanes(counter_server(c) for c in serving_counters(s))
+        counters = serving_counters(con)
+        served = served_lanes(counter_server(c) for c in counters)
         suggestion = suggest_zone(
             btype, tier=tier, vip_card=card, vip=vip, priority=req.priority, served=served
         )
         zone = req.zone or suggestion.zone
         green = vip or req.priority is not None
-        bdate = st.business_date(now)
-        seq = _next_seq(s, bdate, zone.prefix)
-        day_seq = _next_seq(s, bdate, "*")
-        ticket = Ticket(
-            business_date=bdate,
-            number=format_number(zone.prefix, seq),
-            prefix=zone.prefix,
-            seq=seq,
-            day_seq=day_seq,
-            business_code=btype.code,
-            customer_id=cust.id if cust else None,
-            zone=zone.value,
-            suggested_zone=suggestion.zone.value,
-            zone_override_reason=zone_reason if zone is not suggestion.zone else "",
-            tier=tier.value if tier else None,
-            vip_card=card.value if card else None,
-            prospect=bool(cust and cust.prospect),
-            vip=vip,
-            vip_reason=vip_reason if req.vip else "",
-            priority=req.priority.value if req.priority else None,
-            priority_reason=prio_reason,
-            green_channel=green,
-            greeting_note=greeting,
-            needs_note=needs_note,
-            status="waiting",
-            issued_at=now,
-            issued_by=req.actor,
+        seq = _next_seq(con, bdate, zone.prefix)
+        day_seq = _next_seq(con, bdate, "*")
+        ticket_id = _new_id()
+        number = format_number(zone.prefix, seq)
+        issued_at = sql_time(now)
+        con.execute(
+            _INSERT_TICKET,
+            {
+                "id": ticket_id,
+                "business_date": bdate.isoformat(),
+                "number": number,
+                "prefix": zone.prefix,
+                "seq": seq,
+                "day_seq": day_seq,
+                "business_code": btype.code,
+                "customer_id": cust.id if cust else None,
+                "zone": zone.value,
+                "suggested_zone": suggestion.zone.value,
+                "zone_override_reason": zone_reason if zone is not suggestion.zone else "",
+                "tier": tier.value if tier else None,
+                "vip_card": card.value if card else None,
+                "prospect": bool(cust and cust.prospect),
+                "vip": vip,
+                "vip_reason": vip_reason if req.vip else "",
+                "priority": req.priority.value if req.priority else None,
+                "priority_reason": prio_reason,
+                "green_channel": green,
+                "greeting_note": greeting,
+                "needs_note": needs_note,
+                "issued_at": issued_at,
+                "issued_by": req.actor,
+            },
         )
-        ticket.needs = [TicketNeed(tag=t) for t in needs]
-        s.add(ticket)
-        s.flush()
+        con.executemany(
+            "insert into ticket_need (ticket_id, tag) values (?, ?)",
+            [(ticket_id, tag) for tag in needs],
+        )
         # place and wait by the calling rule itself, played forward (store/lanes.py)
-        state = queue_state(s, bdate, now, st.queue_policy)
-        mine = next(w for w in state.waiting if w.ticket_id == ticket.id)
+        state = queue_state(
+            con,
+            bdate,
+            now,
+            st.queue_policy,
+            times=service_times(con, now, settings=st),
+            counters=counters,
+        )
+        mine = next(w for w in state.waiting if w.ticket_id == ticket_id)
         ahead = ahead_in_order(state.orders(), mine)
         est = _wait_minutes(state, mine, ahead)
-        ticket.ahead_at_issue = ahead
-        ticket.estimated_wait_min = est
-        events = [TicketEvent(ticket_id=ticket.id, at=now, kind="issued", actor=req.actor)]
+        if (ahead, est) != (0, 0):  # as the ORM wrote it: an update only when they differ
+            con.execute(
+                "update ticket set ahead_at_issue = ?, estimated_wait_min = ? where id = ?",
+                (ahead, est, ticket_id),
+            )
+        events = [(_new_id(), ticket_id, issued_at, "issued", req.actor, "")]
         if zone is not suggestion.zone:
+            detail = {
+                "suggested": suggestion.zone.value,
+                "chosen": zone.value,
+                "reason": zone_reason,
+            }
             events.append(
-                TicketEvent(
-                    ticket_id=ticket.id,
-                    at=now,
-                    kind="zone_override",
-                    actor=req.actor,
-                    detail=json.dumps(
-                        {
-                            "suggested": suggestion.zone.value,
-                            "chosen": zone.value,
-                            "reason": zone_reason,
-                        },
-                        ensure_ascii=False,
-                    ),
+                (
+                    _new_id(),
+                    ticket_id,
+                    issued_at,
+                    "zone_override",
+                    req.actor,
+                    json.dumps(detail, ensure_ascii=False),
                 )
             )
-        s.add_all(events)
+        con.executemany(_INSERT_EVENT, events)
         if request_id:
-            s.add(
-                CommandLog(
-                    request_id=request_id,
-                    command="issue_ticket",
-                    result=json.dumps({"id": ticket.id}),
-                )
+            con.execute(
+                "insert into command_log (request_id, command, at, result) values (?, ?, ?, ?)",
+                (request_id, "issue_ticket", sql_time(_utcnow()), json.dumps({"id": ticket_id})),
             )
         return IssuedTicket(
-            id=ticket.id,
-            number=ticket.number,
+            id=ticket_id,
+            number=number,
             business_date=bdate,
             issued_at=now,
             business_code=btype.code,
@@ -337,9 +378,49 @@ def issue_ticket(
             ahead=ahead,
             estimated_wait_min=est,
             needs=needs,
-            windows=tuple(lane_places(s).get(mine.lane, ())),
+            windows=tuple(lane_places(con, counters).get(mine.lane, ())),
             notes_masked=notes_masked,
         )
+
+
+@dataclass(frozen=True)
+class _Customer:
+    """What a ticket takes from its customer's row."""
+
+    id: str
+    customer_no: str
+    name: str
+    gender: str | None
+    tier: str
+    vip_card: str | None
+    prospect: bool
+
+
+_CUSTOMER = (
+    "select id, customer_no, name, gender, tier, vip_card, prospect from customer where id = ?"
+)
+
+# Every column of a new ticket, with the values the ORM model gives those a ticket is
+# issued without (``models.ticket.Ticket``'s defaults).
+_INSERT_TICKET = """
+insert into ticket (
+    id, business_date, number, prefix, seq, day_seq, business_code, customer_id, zone,
+    suggested_zone, zone_override_reason, tier, vip_card, prospect, vip, vip_reason, priority,
+    priority_reason, green_channel, greeting_note, needs_note, status, issued_at, called_at,
+    first_called_at, started_at, finished_at, window_no, assigned_window, recalls, served_by,
+    rating, settle_reason, issued_by, ahead_at_issue, estimated_wait_min, print_status,
+    print_error
+) values (
+    :id, :business_date, :number, :prefix, :seq, :day_seq, :business_code, :customer_id, :zone,
+    :suggested_zone, :zone_override_reason, :tier, :vip_card, :prospect, :vip, :vip_reason,
+    :priority, :priority_reason, :green_channel, :greeting_note, :needs_note, 'waiting',
+    :issued_at, null, null, null, null, null, null, 0, '', null, '', :issued_by, 0, 0,
+    'pending', ''
+)
+"""
+_INSERT_EVENT = (
+    "insert into ticket_event (id, ticket_id, at, kind, actor, detail) values (?, ?, ?, ?, ?, ?)"
+)
 
 
 def _wait_minutes(state: QueueState, ticket: Waiting, ahead: int) -> int:
@@ -357,44 +438,63 @@ def _wait_minutes(state: QueueState, ticket: Waiting, ahead: int) -> int:
     return estimate_wait_min([state.minutes(t) for t in lane[:ahead]], 1)
 
 
-def _issued_view(s: Session, t: Ticket) -> IssuedTicket:
-    cust = s.get(Customer, t.customer_id) if t.customer_id else None
-    name = s.scalar(select(BusinessTypeRow.name).where(BusinessTypeRow.code == t.business_code))
+_ISSUED = """
+select t.id, t.number, t.business_date, t.issued_at, t.business_code, b.name, t.zone,
+       t.suggested_zone, c.customer_no, c.name, c.gender, t.tier, t.vip_card, t.vip,
+       t.priority, t.green_channel, t.ahead_at_issue, t.estimated_wait_min
+from ticket t
+left outer join customer c on c.id = t.customer_id
+left outer join business_type b on b.code = t.business_code
+"""
+
+
+def _issued_view(con: sqlite3.Connection, ticket_id: str) -> IssuedTicket | None:
+    """A ticket as it was issued, read back (a retried issue, a reprint); None if there
+    is no such ticket."""
+    row = con.execute(f"{_ISSUED} where t.id = ?", (ticket_id,)).fetchone()
+    return None if row is None else _issued_row(con, row)
+
+
+def _issued_row(con: sqlite3.Connection, row: Sequence[Any]) -> IssuedTicket:
+    (tid, number, bdate, issued_at, code, name, zone, suggested, customer_no, cust_name,
+     gender, tier, card, vip, priority, green, ahead, est) = row  # fmt: skip
+    tags = con.execute("select tag from ticket_need where ticket_id = ?", (tid,)).fetchall()
     return IssuedTicket(
-        id=t.id,
-        number=t.number,
-        business_date=t.business_date,
-        issued_at=t.issued_at,
-        business_code=t.business_code,
-        business_name=name or t.business_code,
-        zone=Zone(t.zone),
-        suggested_zone=Zone(t.suggested_zone),
+        id=tid,
+        number=number,
+        business_date=date.fromisoformat(bdate),
+        issued_at=time_of(issued_at),
+        business_code=code,
+        business_name=name or code,
+        zone=Zone(zone),
+        suggested_zone=Zone(suggested),
         zone_reason="",
-        customer_no=cust.customer_no if cust else None,
-        salutation=salutation(cust.name, cust.gender) if cust else None,
-        tier=Tier(t.tier) if t.tier else None,
-        vip_card=VipCard(t.vip_card) if t.vip_card else None,
-        vip=t.vip,
-        priority=PriorityKind(t.priority) if t.priority else None,
-        green_channel=t.green_channel,
-        ahead=t.ahead_at_issue,
-        estimated_wait_min=t.estimated_wait_min,
-        needs=tuple(sorted(n.tag for n in t.needs)),
+        customer_no=customer_no,
+        salutation=salutation(cust_name, gender) if customer_no is not None else None,
+        tier=Tier(tier) if tier else None,
+        vip_card=VipCard(card) if card else None,
+        vip=bool(vip),
+        priority=PriorityKind(priority) if priority else None,
+        green_channel=bool(green),
+        ahead=ahead,
+        estimated_wait_min=est,
+        needs=tuple(sorted(tag for (tag,) in tags)),
     )
 
 
 def ticket_by_number(store: Store, number: str, *, on: date | None = None) -> IssuedTicket:
     """A ticket of the day (today by default) by its number, for reprinting."""
-    with store.read() as s:
-        bdate = on or load_settings(s).business_date(utcnow())
-        t = s.scalar(
-            select(Ticket).where(Ticket.business_date == bdate, Ticket.number == number.upper())
-        )
-        if t is None:
+    with store.read_sql() as con:
+        bdate = on or read_settings(con).business_date(_utcnow())
+        row = con.execute(
+            f"{_ISSUED} where t.business_date = ? and t.number = ?",
+            (bdate.isoformat(), number.upper()),
+        ).fetchone()
+        if row is None:
             raise LobbyError(
                 "unknown_ticket", tr(f"{bdate} 没有 {number} 号票，请核对号码"), field="ticket"
             )
-        return _issued_view(s, t)
+        return _issued_row(con, row)
 
 
 def record_print(
@@ -407,21 +507,30 @@ def record_print(
     now: datetime | None = None,
 ) -> None:
     """Remember whether the ticket reached paper, so a failed print can be redone."""
-    with store.write() as s:
-        t = s.get(Ticket, ticket_id)
-        if t is None:
+    status = "printed" if ok else "failed"
+    detail = limits.clean_detail(detail, limits.PRINT_ERROR_MAX)  # a station's words
+    error = "" if ok else detail
+    with store.write_sql() as con:
+        row = con.execute(
+            "select print_status, print_error from ticket where id = ?", (ticket_id,)
+        ).fetchone()
+        if row is None:
             raise LobbyError("unknown_ticket", tr("找不到该票，无法记录打印结果"))
-        t.print_status = "printed" if ok else "failed"
-        detail = limits.clean_detail(detail, limits.PRINT_ERROR_MAX)  # a station's words
-        t.print_error = "" if ok else detail
-        s.add(
-            TicketEvent(
-                ticket_id=ticket_id,
-                at=now or utcnow(),
-                kind="printed" if ok else "print_failed",
-                actor=actor,
-                detail=detail[:500],
+        if tuple(row) != (status, error):  # as the ORM wrote it: an update only on a change
+            con.execute(
+                "update ticket set print_status = ?, print_error = ? where id = ?",
+                (status, error, ticket_id),
             )
+        con.execute(
+            _INSERT_EVENT,
+            (
+                _new_id(),
+                ticket_id,
+                sql_time(now or _utcnow()),
+                "printed" if ok else "print_failed",
+                actor,
+                detail[:500],
+            ),
         )
 
 
@@ -430,24 +539,19 @@ def record_print(
 
 def lobby_snapshot(store: Store, *, now: datetime | None = None) -> LobbySnapshot:
     """Every zone's waiting tickets in serving order, with counts and waits."""
-    now = now or utcnow()
-    with store.read() as s:
-        st = load_settings(s)
+    now = now or _utcnow()
+    with store.read_sql() as con:
+        st = read_settings(con)
         bdate = st.business_date(now)
-        names = {
-            code: v for code, v in s.execute(select(BusinessTypeRow.code, BusinessTypeRow.name))
-        }
-        issued = (
-            s.scalar(
-                select(NumberCounter.last_seq).where(
-                    NumberCounter.business_date == bdate, NumberCounter.prefix == "*"
-                )
-            )
-            or 0
-        )
+        day = bdate.isoformat()
+        names = dict(con.execute("select code, name from business_type").fetchall())
+        counted = con.execute(
+            "select last_seq from number_counter where business_date = ? and prefix = '*'", (day,)
+        ).fetchone()
+        issued = (counted[0] if counted else 0) or 0
         # One read of the queue for the whole lobby; the order, ``ahead`` and the waits come
         # from the calling rule itself (store/lanes.py), as the windows will call.
-        state = queue_state(s, bdate, now, st.queue_policy)
+        state = queue_state(con, bdate, now, st.queue_policy)
         orders = state.orders()
         called_in = state.forecast().call_in_min
         # someone arriving now without a flag, at the end of each queue
@@ -459,11 +563,11 @@ def lobby_snapshot(store: Store, *, now: datetime | None = None) -> LobbySnapsho
         ]
         new_in = state.forecast(probes).call_in_min
         flags = {
-            r.id: r
-            for r in s.execute(
-                select(Ticket.id, Ticket.vip, Ticket.priority, Ticket.tier).where(
-                    Ticket.business_date == bdate, Ticket.status == "waiting"
-                )
+            tid: (bool(vip), priority, tier)
+            for tid, vip, priority, tier in con.execute(
+                "select id, vip, priority, tier from ticket "
+                "where business_date = ? and status = 'waiting'",
+                (day,),
             )
         }
         places: list[tuple[Waiting, str, int]] = []  # ticket, lane, ahead in it
@@ -480,7 +584,7 @@ def lobby_snapshot(store: Store, *, now: datetime | None = None) -> LobbySnapsho
             )
             entries = []
             for pos, (w, lane, ahead) in enumerate(mine):
-                f = flags[w.ticket_id]
+                vip, priority, tier = flags[w.ticket_id]
                 wait = called_in.get(w.ticket_id)
                 entries.append(
                     QueueEntry(
@@ -490,9 +594,9 @@ def lobby_snapshot(store: Store, *, now: datetime | None = None) -> LobbySnapsho
                         position=pos,
                         business_name=names.get(w.business_code, w.business_code),
                         green_channel=w.green_channel,
-                        vip=f.vip,
-                        priority=PriorityKind(f.priority) if f.priority else None,
-                        tier=Tier(f.tier) if f.tier else None,
+                        vip=vip,
+                        priority=PriorityKind(priority) if priority else None,
+                        tier=Tier(tier) if tier else None,
                         issued_at=w.issued_at,
                         waited_min=max(0, int((now - w.issued_at).total_seconds() // 60)),
                         lane=lane,
@@ -534,6 +638,9 @@ def lobby_snapshot(store: Store, *, now: datetime | None = None) -> LobbySnapsho
 def replace_business_types(store: Store, table: Sequence[BusinessType], *, actor: str) -> int:
     """Make ``table`` the branch's business table. Codes no longer listed are deactivated,
     not deleted, because past tickets refer to them."""
+    from sqlalchemy import select
+
+    from lobby_app.models import AuditEvent, BusinessTypeRow
     from lobby_app.store.setup import business_row
 
     with store.write() as s:
@@ -576,7 +683,8 @@ def change_settings(store: Store, changes: dict[str, str], *, actor: str) -> Bra
     """Change branch settings; every value is checked before any is written."""
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from lobby_app.store.setup import DEFAULT_SETTINGS, put_setting
+    from lobby_app.models import AuditEvent
+    from lobby_app.store.setup import DEFAULT_SETTINGS, load_settings, put_setting
 
     for key, value in changes.items():
         if key not in DEFAULT_SETTINGS:

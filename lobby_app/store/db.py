@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -254,6 +255,29 @@ class Store:
     def close(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()
+
+
+def sql_of(session: Session) -> sqlite3.Connection:
+    """The plain ``sqlite3`` connection under an ORM session, in the session's own
+    transaction, its pending changes flushed first as autoflush does before a query (not
+    inside ``no_autoflush``): for the queries in SQL (store/lanes.py) ORM commands share."""
+    if session.autoflush:
+        session.flush()
+    con: sqlite3.Connection = session.connection().connection.dbapi_connection  # type: ignore[assignment]
+    return con
+
+
+def sql_time(value: datetime) -> str:
+    """A timezone-aware time as the store keeps it: UTC, without offset, with microseconds,
+    exactly as SQLAlchemy's SQLite ``DateTime`` writes the ``UtcDateTime`` columns."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def time_of(text: str) -> datetime:
+    """A stored UTC time back as an aware datetime (as ``UtcDateTime`` reads it)."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def _begin_immediate(con: sqlite3.Connection) -> None:

@@ -12,20 +12,20 @@ how well they predict and what they cost.
 from __future__ import annotations
 
 import bisect
-import statistics
+import functools
+import sqlite3
 import threading
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from itertools import accumulate
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from lobby_app.store.setup import BranchSettings, read_settings
 
-from lobby_app.models import BusinessTypeRow, Ticket
-from lobby_app.store.setup import load_settings
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 Statistic = Literal["mean", "trimmed", "median"]
 
@@ -68,6 +68,7 @@ class _Shape:
 def _standard_shape(sigma: float = DEFAULT_SIGMA, n: int = 60) -> _Shape:
     """Lognormal quantiles scaled to mean 1: service times are right-skewed (a few long)."""
     import math
+    import statistics
 
     nd = statistics.NormalDist(0.0, sigma)
     raw = [math.exp(nd.inv_cdf((i + 0.5) / n)) for i in range(n)]
@@ -75,7 +76,11 @@ def _standard_shape(sigma: float = DEFAULT_SIGMA, n: int = 60) -> _Shape:
     return _Shape.of([v / mean for v in raw])
 
 
-_STANDARD = _standard_shape()
+@functools.cache
+def _standard() -> _Shape:
+    """The standard shape, made on first use: ``statistics`` (with ``fractions`` and
+    ``decimal``) is not loaded by a quick command that does not need it (issue 17 item 5)."""
+    return _standard_shape()
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,7 @@ class ServiceModel:
         never below ``floor``; plus the hand-over."""
         typical = self.service(business_code, called_at)
         elapsed = max(0.0, (_aware(now) - _aware(called_at)).total_seconds() / 60.0)
-        shape = self.learned.shapes.get(business_code, _STANDARD)
+        shape = self.learned.shapes.get(business_code) or _standard()
         rest = typical * shape.residual(elapsed / typical)
         return max(self.floor, rest) + self.learned.handover
 
@@ -157,6 +162,8 @@ def typical(values: Sequence[float], statistic: Statistic = "trimmed") -> float:
     if statistic == "mean":
         return sum(values) / len(values)
     if statistic == "median":
+        import statistics
+
         return statistics.median(values)
     vals = sorted(values)
     k = int(len(vals) * TRIM)
@@ -166,11 +173,23 @@ def typical(values: Sequence[float], statistic: Statistic = "trimmed") -> float:
 
 # ---------------------------------------------------------------- learning
 
+# Plain SQL on the store's ``sqlite3`` connection: the service times are read for every
+# ticket issued (its wait), which runs without SQLAlchemy (issue 17 item 5). An ORM caller's
+# session is read through its own connection (``db.sql_of``).
+
+
+def _con(s: Session | sqlite3.Connection) -> sqlite3.Connection:
+    if isinstance(s, sqlite3.Connection):
+        return s
+    from lobby_app.store.db import sql_of
+
+    return sql_of(s)
+
+
 # Times come back as minutes (julianday on the stored UTC text, in SQLite): parsing tens of
 # thousands of timestamps in Python cost more than the query. Ordered by window and call,
 # so that each call follows the previous call at its window.
-_CALLS = text(
-    """
+_CALLS = """
     SELECT business_date, window_no, business_code, status,
            julianday(business_date) * 1440.0, julianday(issued_at) * 1440.0,
            julianday(called_at) * 1440.0, julianday(finished_at) * 1440.0
@@ -178,6 +197,9 @@ _CALLS = text(
     WHERE business_date >= :first AND business_date < :day AND called_at IS NOT NULL
     ORDER BY business_date, window_no, called_at
     """
+_DAYS = (
+    "SELECT business_date, count(*) FROM ticket WHERE business_date < ? "
+    "GROUP BY business_date ORDER BY business_date DESC LIMIT ?"
 )
 
 
@@ -186,7 +208,7 @@ def _day_text(d: date) -> str:
 
 
 def learn(
-    s: Session,
+    s: Session | sqlite3.Connection,
     business_date: date,
     tz: tzinfo,
     *,
@@ -201,18 +223,13 @@ def learn(
     import time
 
     t0 = time.perf_counter()
+    con = _con(s)
     days: list[date] = []
     tickets = 0
-    for past, count in s.execute(
-        select(Ticket.business_date, func.count())
-        .where(Ticket.business_date < business_date)
-        .group_by(Ticket.business_date)
-        .order_by(Ticket.business_date.desc())
-        .limit(lookback_days)
-    ):
+    for past, count in con.execute(_DAYS, (_day_text(business_date), lookback_days)).fetchall():
         if tickets >= max_tickets:  # a very busy branch: its last days are plenty
             break
-        days.append(past)
+        days.append(date.fromisoformat(past))
         tickets += count
     if not days:
         return LearnedTimes(business_date, 0, 0, {}, {}, {}, {}, 0.0, time.perf_counter() - t0)
@@ -228,7 +245,7 @@ def learn(
     by_hour_raw: dict[tuple[str, int], list[float]] = defaultdict(list)
     gaps: list[float] = []
     previous: tuple[str, int | None, float | None] = ("", None, None)  # day, window, finish
-    for bdate, window, code, status, midnight, issued, called, finished in s.execute(
+    for bdate, window, code, status, midnight, issued, called, finished in con.execute(
         _CALLS, bounds
     ):
         prev_day, prev_window, prev_finish = previous
@@ -310,21 +327,26 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def _store_key(s: Session) -> str:
-    return str(s.get_bind().engine.url)
+def _store_key(con: sqlite3.Connection) -> str:
+    """The store's database URL (as its engine names it), from the connection's own file."""
+    for _seq, name, file in con.execute("PRAGMA database_list"):
+        if name == "main":
+            return f"sqlite:///{file}"
+    return ""  # pragma: no cover - every connection has its main database
 
 
-def learned_times(s: Session, business_date: date, tz: tzinfo) -> LearnedTimes:
+def learned_times(s: Session | sqlite3.Connection, business_date: date, tz: tzinfo) -> LearnedTimes:
     """The store's learned times as of ``business_date``, computed once per day."""
     if not _options.learning:
         return EMPTY
-    key = _store_key(s)
+    con = _con(s)
+    key = _store_key(con)
     with _lock:
         hit = _cache.get(key)
     if hit is not None and hit.business_date == business_date:
         return hit
     fresh = learn(
-        s,
+        con,
         business_date,
         tz,
         lookback_days=_options.lookback_days,
@@ -335,14 +357,18 @@ def learned_times(s: Session, business_date: date, tz: tzinfo) -> LearnedTimes:
     return fresh
 
 
-_TABLE = select(BusinessTypeRow.code, BusinessTypeRow.service_minutes)
+_TABLE = "SELECT code, service_minutes FROM business_type"
 
 
-def service_model(s: Session, now: datetime) -> ServiceModel:
+def service_model(
+    s: Session | sqlite3.Connection, now: datetime, *, settings: BranchSettings | None = None
+) -> ServiceModel:
     """The service times to expect at ``now``: learned from the branch's history before
     today (cached per day), the business table where there is none. The table is read
-    afresh each time (15 rows), so a changed table counts at once."""
-    st = load_settings(s)
+    afresh each time (15 rows), so a changed table counts at once. ``settings``: the
+    branch's settings, when the caller has just read them in the same transaction."""
+    con = _con(s)
+    st = settings or read_settings(con)
     tz = st.tz
-    table = {code: float(v) for code, v in s.execute(_TABLE)}
-    return ServiceModel(tz, table, learned_times(s, st.business_date(now), tz))
+    table = {code: float(v) for code, v in con.execute(_TABLE)}
+    return ServiceModel(tz, table, learned_times(con, st.business_date(now), tz))

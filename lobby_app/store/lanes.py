@@ -3,17 +3,19 @@
 Everything that orders, counts or estimates the queue reads it here: the call at a window
 (``store/teller.py``), the ticket's place and wait at issue and the lobby listing
 (``store/commands.py``). So the listing, ``ahead``, the estimate and the call cannot differ.
+
+Plain SQL on the ``sqlite3`` connection of the command's transaction (an ORM command passes
+its session's: ``db.sql_of``): a ticket is issued without SQLAlchemy, and building a dozen
+SQLAlchemy statements per ticket cost the hub more than running them (issue 17 items 5, 6).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Protocol
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Protocol
 
 from lobby_app.core.queue import (
     CASH_KINDS,
@@ -28,23 +30,52 @@ from lobby_app.core.queue import (
     lane_order,
 )
 from lobby_app.core.zones import Zone
-from lobby_app.models import BusinessTypeRow, Counter, Ticket
+from lobby_app.store.db import time_of
+
+if TYPE_CHECKING:
+    from lobby_app.store.setup import BranchSettings
 
 ACTIVE = ("called", "serving")
 STREAK_LOOKBACK = 50
 
 # A window serves only while it is open and a teller is signed in at it (store/admin.py).
-SERVING = (Counter.is_open.is_(True), Counter.staff_no.is_not(None), Counter.retired_at.is_(None))
+SERVING = "is_open = 1 and staff_no is not null and retired_at is null"
 
 
-def cash_codes(s: Session) -> frozenset[str]:
+def cash_codes(con: sqlite3.Connection) -> frozenset[str]:
     """Business codes that are cash work (their VIP customers wait for a VIP cash counter)."""
-    return frozenset(
-        s.scalars(select(BusinessTypeRow.code).where(BusinessTypeRow.category == "cash"))
-    )
+    rows = con.execute("select code from business_type where category = 'cash'")
+    return frozenset(code for (code,) in rows)
 
 
-def counter_server(c: Counter, free_in_min: float = 0.0) -> Server:
+class CounterLike(Protocol):
+    """What the calling rule needs of a window (an ORM ``Counter`` has it too)."""
+
+    @property
+    def window_no(self) -> int: ...
+    @property
+    def zones(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def vip_window(self) -> bool: ...
+    @property
+    def priority_window(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class CounterRow:
+    """A serving window as ``serving_counters`` reads it."""
+
+    window_no: int
+    name: str
+    zones: str
+    kind: str
+    vip_window: bool
+    priority_window: bool
+
+
+def counter_server(c: CounterLike, free_in_min: float = 0.0) -> Server:
     return Server(
         window=c.window_no,
         zones=tuple(Zone(z) for z in c.zones.split(",") if z),
@@ -55,49 +86,46 @@ def counter_server(c: Counter, free_in_min: float = 0.0) -> Server:
     )
 
 
-def waiting_tickets(s: Session, bdate: date, cash: frozenset[str]) -> list[Waiting]:
-    rows = s.execute(
-        select(
-            Ticket.id,
-            Ticket.number,
-            Ticket.zone,
-            Ticket.green_channel,
-            Ticket.issued_at,
-            Ticket.day_seq,
-            Ticket.priority,
-            Ticket.business_code,
-            Ticket.assigned_window,
-        ).where(Ticket.business_date == bdate, Ticket.status == "waiting")
-    )
+_WAITING = (
+    "select id, number, zone, green_channel, issued_at, day_seq, priority, business_code, "
+    "assigned_window from ticket where business_date = ? and status = 'waiting'"
+)
+
+
+def waiting_tickets(con: sqlite3.Connection, bdate: date, cash: frozenset[str]) -> list[Waiting]:
     return [
         Waiting(
-            r.id,
-            r.number,
-            Zone(r.zone),
-            r.green_channel,
-            r.issued_at,
-            r.day_seq,
-            priority=r.priority is not None,
-            cash=r.business_code in cash,
-            assigned_window=r.assigned_window,
-            business_code=r.business_code,
+            tid,
+            number,
+            Zone(zone),
+            bool(green),
+            time_of(issued),
+            day_seq,
+            priority=priority is not None,
+            cash=code in cash,
+            assigned_window=assigned,
+            business_code=code,
         )
-        for r in rows
+        for tid, number, zone, green, issued, day_seq, priority, code, assigned in con.execute(
+            _WAITING, (bdate.isoformat(),)
+        )
     ]
 
 
-def lane_streaks(s: Session, bdate: date, cash: frozenset[str]) -> dict[str, int]:
+_STREAKS = (
+    "select zone, business_code, green_channel from ticket "
+    "where business_date = ? and called_at is not null "
+    "order by called_at desc, day_seq desc limit ?"
+)
+
+
+def lane_streaks(con: sqlite3.Connection, bdate: date, cash: frozenset[str]) -> dict[str, int]:
     """Green-channel calls in a row at the end of each lane's calls today."""
     recent: dict[str, list[bool]] = {}
-    for zone, code, green in s.execute(
-        select(Ticket.zone, Ticket.business_code, Ticket.green_channel)
-        .where(Ticket.business_date == bdate, Ticket.called_at.is_not(None))
-        .order_by(Ticket.called_at.desc(), Ticket.day_seq.desc())
-        .limit(STREAK_LOOKBACK * 5)
-    ):
+    for zone, code, green in con.execute(_STREAKS, (bdate.isoformat(), STREAK_LOOKBACK * 5)):
         calls = recent.setdefault(lane_of(Zone(zone), code in cash), [])
         if len(calls) < STREAK_LOOKBACK:
-            calls.append(green)
+            calls.append(bool(green))
     return {lane: green_streak(reversed(calls)) for lane, calls in recent.items()}
 
 
@@ -108,19 +136,30 @@ class AtWindow:
     called_at: datetime
 
 
-def serving_counters(s: Session) -> list[Counter]:
-    return list(s.scalars(select(Counter).where(*SERVING).order_by(Counter.window_no)))
+_SERVING_COUNTERS = (
+    "select window_no, name, zones, kind, vip_window, priority_window from counter "
+    f"where {SERVING} order by window_no"
+)
 
 
-def at_windows(s: Session, bdate: date) -> dict[int, AtWindow]:
+def serving_counters(con: sqlite3.Connection) -> list[CounterRow]:
+    return [
+        CounterRow(window, name, zones, kind, bool(vip), bool(prio))
+        for window, name, zones, kind, vip, prio in con.execute(_SERVING_COUNTERS)
+    ]
+
+
+_AT_WINDOWS = (
+    "select window_no, business_code, called_at from ticket "
+    "where business_date = ? and status in ('called', 'serving')"
+)
+
+
+def at_windows(con: sqlite3.Connection, bdate: date) -> dict[int, AtWindow]:
     out: dict[int, AtWindow] = {}
-    for window, code, called in s.execute(
-        select(Ticket.window_no, Ticket.business_code, Ticket.called_at).where(
-            Ticket.business_date == bdate, Ticket.status.in_(ACTIVE)
-        )
-    ):
+    for window, code, called in con.execute(_AT_WINDOWS, (bdate.isoformat(),)):
         if window is not None and called is not None:
-            out[window] = AtWindow(window, code, called)
+            out[window] = AtWindow(window, code, time_of(called))
     return out
 
 
@@ -134,10 +173,13 @@ def counter_place(window: int, name: str) -> str:
     return plain
 
 
-def lane_places(s: Session) -> dict[str, list[str]]:
-    """For each lane, the counters open for it now, as the customer sees them."""
+def lane_places(
+    con: sqlite3.Connection, counters: Iterable[CounterRow] | None = None
+) -> dict[str, list[str]]:
+    """For each lane, the counters open for it now, as the customer sees them (``counters``:
+    the serving counters, when the caller has just read them in the same transaction)."""
     out: dict[str, list[str]] = {}
-    for c in serving_counters(s):
+    for c in serving_counters(con) if counters is None else counters:
         for lane in counter_server(c).lanes:
             out.setdefault(lane, []).append(counter_place(c.window_no, c.name))
     return out
@@ -154,10 +196,8 @@ class ServiceTimes(Protocol):
 class TableTimes:
     """The business table's typical minutes, for a branch without history."""
 
-    def __init__(self, s: Session) -> None:
-        self._m = dict(
-            s.execute(select(BusinessTypeRow.code, BusinessTypeRow.service_minutes)).tuples()
-        )
+    def __init__(self, con: sqlite3.Connection) -> None:
+        self._m = dict(con.execute("select code, service_minutes from business_type").fetchall())
 
     def minutes(self, business_code: str, at: datetime) -> float:
         return float(self._m.get(business_code, 5.0))
@@ -167,12 +207,16 @@ class TableTimes:
         return max(0.5, self.minutes(business_code, now) - spent)
 
 
-def service_times(s: Session, now: datetime) -> ServiceTimes:
+def service_times(
+    con: sqlite3.Connection, now: datetime, *, settings: BranchSettings | None = None
+) -> ServiceTimes:
+    """The service times to expect (``settings``: the branch's, when the caller has just
+    read them in the same transaction)."""
     try:
         from lobby_app.store.history import service_model
     except ImportError:  # pragma: no cover - while history learning is not there
-        return TableTimes(s)
-    return service_model(s, now)
+        return TableTimes(con)
+    return service_model(con, now, settings=settings)
 
 
 @dataclass
@@ -199,26 +243,29 @@ class QueueState:
 
 
 def queue_state(
-    s: Session,
+    con: sqlite3.Connection,
     bdate: date,
     now: datetime,
     policy: QueuePolicy,
     *,
     times: ServiceTimes | None = None,
+    counters: Iterable[CounterRow] | None = None,
 ) -> QueueState:
-    cash = cash_codes(s)
-    times = times or service_times(s, now)
-    current = at_windows(s, bdate)
+    """The queue now (``counters``: the serving counters, when the caller has just read
+    them in the same transaction)."""
+    cash = cash_codes(con)
+    times = times or service_times(con, now)
+    current = at_windows(con, bdate)
     servers = []
-    for c in serving_counters(s):
+    for c in serving_counters(con) if counters is None else counters:
         here = current.get(c.window_no)
         free_in = times.remaining(here.business_code, here.called_at, now) if here else 0.0
         servers.append(counter_server(c, free_in))
     return QueueState(
         now=now,
-        waiting=waiting_tickets(s, bdate, cash),
+        waiting=waiting_tickets(con, bdate, cash),
         servers=servers,
-        streaks=lane_streaks(s, bdate, cash),
+        streaks=lane_streaks(con, bdate, cash),
         policy=policy,
         times=times,
     )
@@ -228,22 +275,19 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def recent_calls(s: Session, day: date, limit: int = 6) -> list[dict[str, object]]:
+_RECENT = (
+    "select ticket.number, ticket.window_no, counter.name from ticket "
+    "left outer join counter on counter.window_no = ticket.window_no "
+    "where ticket.business_date = ? and ticket.called_at is not null "
+    "and ticket.window_no is not null order by ticket.called_at desc limit ?"
+)
+
+
+def recent_calls(con: sqlite3.Connection, day: date, limit: int = 6) -> list[dict[str, object]]:
     """The day's latest calls, newest first, as the calling display lists them: number,
     window and the window as the customer sees it. Numbers only: nothing personal."""
-    rows = s.execute(
-        select(Ticket.number, Ticket.window_no, Counter.name)
-        .outerjoin(Counter, Counter.window_no == Ticket.window_no)
-        .where(
-            Ticket.business_date == day,
-            Ticket.called_at.is_not(None),
-            Ticket.window_no.is_not(None),
-        )
-        .order_by(Ticket.called_at.desc())
-        .limit(limit)
-    )
     return [
         {"number": number, "window": window, "place": counter_place(window, name or "")}
-        for number, window, name in rows
+        for number, window, name in con.execute(_RECENT, (day.isoformat(), limit))
         if window is not None
     ]

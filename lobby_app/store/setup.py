@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from lobby_app.core.business import DEFAULT_BUSINESS_TYPES, BusinessType, Category
 from lobby_app.core.i18n import tr
 from lobby_app.core.queue import QueuePolicy
 from lobby_app.core.zones import Zone
-from lobby_app.models import BusinessTypeRow, Setting
 
+# SQLAlchemy and the ORM models load only where a row is written through them: reading the
+# settings and the business table is plain SQL, so a ticket issues without them.
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from lobby_app.models import BusinessTypeRow
     from lobby_app.store.db import Store
 
 DEFAULT_SETTINGS: dict[str, str] = {
@@ -80,12 +82,17 @@ class BranchSettings:
         return Path(self.print_folder) if self.print_folder else data_dir / "tickets"
 
 
-_ALL_SETTINGS = select(Setting.key, Setting.value)
-
-
 def load_settings(session: Session) -> BranchSettings:
+    """The settings, read in an ORM command's own transaction."""
+    from lobby_app.store.db import sql_of
+
+    return read_settings(sql_of(session))
+
+
+def read_settings(con: sqlite3.Connection) -> BranchSettings:
+    """The settings, read with plain SQL (the defaults for any the branch did not set)."""
     values = dict(DEFAULT_SETTINGS)
-    values.update({k: v for k, v in session.execute(_ALL_SETTINGS)})
+    values.update(con.execute("select key, value from setting").fetchall())
     return settings_from(values)
 
 
@@ -112,6 +119,8 @@ def settings_from(values: dict[str, str]) -> BranchSettings:
 
 
 def put_setting(session: Session, key: str, value: str) -> None:
+    from lobby_app.models import Setting
+
     if key not in DEFAULT_SETTINGS:
         raise KeyError(key)
     row = session.get(Setting, key)
@@ -122,6 +131,8 @@ def put_setting(session: Session, key: str, value: str) -> None:
 
 
 def business_row(b: BusinessType) -> BusinessTypeRow:
+    from lobby_app.models import BusinessTypeRow
+
     return BusinessTypeRow(
         code=b.code,
         name=b.name,
@@ -134,7 +145,7 @@ def business_row(b: BusinessType) -> BusinessTypeRow:
     )
 
 
-def business_from_row(r: BusinessTypeRow) -> BusinessType:
+def business_from_row(r: BusinessTypeRow | BusinessValues) -> BusinessType:
     return BusinessType(
         code=r.code,
         name=r.name,
@@ -143,12 +154,46 @@ def business_from_row(r: BusinessTypeRow) -> BusinessType:
         service_minutes=r.service_minutes,
         counter_zone=Zone(r.counter_zone) if r.counter_zone else None,
         sort_order=r.sort_order,
-        active=r.active,
+        active=bool(r.active),
     )
+
+
+@dataclass(frozen=True)
+class BusinessValues:
+    """A business_type row read with plain SQL (the columns of ``BusinessTypeRow``)."""
+
+    code: str
+    name: str
+    category: str
+    zone: str
+    counter_zone: str | None
+    service_minutes: float
+    sort_order: int
+    active: bool
+
+
+_BUSINESS = (
+    "select code, name, category, zone, counter_zone, service_minutes, sort_order, active "
+    "from business_type"
+)
+
+
+def read_business_types(con: sqlite3.Connection, code: str | None = None) -> list[BusinessType]:
+    """The business table (one code's row, or all of them in the store's order), plain SQL."""
+    rows: Any = (
+        con.execute(f"{_BUSINESS} where code = ?", (code,))
+        if code is not None
+        else con.execute(_BUSINESS)
+    )
+    return [business_from_row(BusinessValues(*r)) for r in rows]
 
 
 def ensure_defaults(store: Store) -> None:
     """A new store gets the default business table, so a desk works before any set-up."""
+    from sqlalchemy import select
+
+    from lobby_app.models import BusinessTypeRow
+
     with store.read() as s:
         has_types = s.scalar(select(BusinessTypeRow.code).limit(1)) is not None
     if has_types:

@@ -34,7 +34,7 @@ from lobby_app.models import (
 from lobby_app.models.base import utcnow
 from lobby_app.store.admin import is_serving, sign_in
 from lobby_app.store.closed import ensure_open
-from lobby_app.store.db import Store
+from lobby_app.store.db import Store, sql_of
 from lobby_app.store.lanes import (
     cash_codes,
     counter_place,
@@ -195,11 +195,12 @@ def call_next(
             previous.finished_at = now
             _event(s, previous, "finished", now, actor, window=window)
         # the same rule the listing, ``ahead`` and the estimate use (store/lanes.py)
-        cash = cash_codes(s)
+        con = sql_of(s)  # this transaction, read in SQL
+        cash = cash_codes(con)
         pick = pick_for_window(
-            waiting_tickets(s, bdate, cash),
+            waiting_tickets(con, bdate, cash),
             counter_server(counter),
-            lane_streaks(s, bdate, cash),
+            lane_streaks(con, bdate, cash),
             st.queue_policy,
         )
         if pick is None:

@@ -1,6 +1,7 @@
 """Quick commands load only what they need (issue 17 item 5): ``lobby-app lookup`` on an
-up-to-date store runs on plain sqlite3 (no SQLAlchemy, ORM models, Alembic), and a ticket
-on a branch that prints nowhere makes no PDF (no reportlab); neither loads Qt or the hub's
+up-to-date store runs on plain sqlite3 (no SQLAlchemy, ORM models, Alembic), and so does
+``lobby-app ticket`` (its person, customer, issue, warning and print record), which on a
+branch that prints nowhere makes no PDF either (no reportlab); neither loads Qt or the hub's
 websockets. A regression test of what is imported, not of time: the times are in
 ``bench/bench_cli.py`` and docs/performance.md."""
 
@@ -19,7 +20,13 @@ from lobby_app.store import Store, commands
 # What each command must not import: the module, and why it is not needed.
 NEVER = ("PySide6", "websockets", "alembic", "pypinyin", "lobby_app.ui", "lobby_app.hub")
 NOT_FOR_LOOKUP = (*NEVER, "sqlalchemy", "lobby_app.models", "reportlab", "lobby_app.printing")
-NOT_FOR_TICKET_PRINTED_NOWHERE = (*NEVER, "reportlab", "lobby_app.printing.ticket")
+NOT_FOR_TICKET_PRINTED_NOWHERE = (
+    *NEVER,
+    "sqlalchemy",
+    "lobby_app.models",
+    "reportlab",
+    "lobby_app.printing.ticket",
+)
 
 CHILD = """
 import contextlib, io, json, sys
@@ -87,6 +94,27 @@ def test_ticket_printed_nowhere_loads_no_reportlab(branch: Path) -> None:
     assert doc["print"]["pdf"] is None  # type: ignore[index]
     assert loaded == [], f"ticket imported {loaded}"
     assert not (branch / "tickets").exists()  # no PDF made for nobody
+    with Store.open(branch).read_sql() as con:  # the issue and its print record are stored
+        row = con.execute(
+            "select number, issued_by, print_status from ticket where id = ?", (doc["id"],)
+        ).fetchone()
+        kinds = [k for (k,) in con.execute("select kind from ticket_event order by kind")]
+    assert row == ("A001", "L01", "printed") and kinds == ["issued", "printed"]
+
+
+def test_ticket_for_a_customer_loads_no_sqlalchemy(branch: Path) -> None:
+    """``--customer`` (the lookup), needs and notes go the same plain way."""
+    store = Store.open(branch)
+    commands.change_settings(store, {"print_kind": "none"}, actor="B01")
+    (who,) = commands.lookup_customers(store, "C000000002")
+    store.close()
+    doc, loaded = run_command(
+        NOT_FOR_TICKET_PRINTED_NOWHERE,
+        *("--data-dir", str(branch), "--json", "ticket", "--business", "wealth"),
+        *("--customer", "C000000002", "--need", "wealth", "--note", "定期到期"),
+    )
+    assert (doc["customer_no"], doc["needs"]) == (who.customer_no, ["wealth"]), doc
+    assert loaded == [], f"ticket imported {loaded}"
 
 
 def test_a_ticket_that_prints_still_renders_its_pdf(branch: Path) -> None:
