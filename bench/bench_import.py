@@ -154,7 +154,8 @@ def raw_limit(path: Path) -> dict[str, float]:
     from lobby_app.core.identity import keyed_hasher
     from lobby_app.models.base import utcnow
     from lobby_app.store import Store
-    from lobby_app.store.directory import _STAMP_VALUE, _UPSERT_SQL, _customer_row
+    from lobby_app.store.directory import _UPSERT_SQL, _customer_row
+    from lobby_app.store.downsync import stored_stamp
 
     with tempfile.TemporaryDirectory(prefix="bench-raw-") as tmp:
         store = Store.open(Path(tmp))
@@ -163,7 +164,7 @@ def raw_limit(path: Path) -> dict[str, float]:
         con = sqlite3.connect(Path(tmp) / "branch.sqlite3", isolation_level=None)
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA synchronous=NORMAL")
-        stamp = _STAMP_VALUE(utcnow()) if _STAMP_VALUE else utcnow()
+        stamp = stored_stamp(utcnow())
         seconds, n = 0.0, 0
         with path.open("rb") as fh:
             scan = scan_csv_bytes(fh)

@@ -65,7 +65,7 @@ from lobby_app.models import AuditEvent, Customer
 from lobby_app.models.base import utcnow
 from lobby_app.store.db import Store
 from lobby_app.store.db import _environment_error as environment_error
-from lobby_app.store.downsync import CUSTOMER_FIELDS
+from lobby_app.store.downsync import CUSTOMER_FIELDS, stored_date, stored_stamp
 from lobby_app.store.setup import load_settings
 from lobby_app.store.views import ImportReport
 
@@ -97,11 +97,11 @@ _FILLED = (*CUSTOMER_FIELDS, "pinyin_full", "pinyin_initials", "updated_at")
 _COLUMNS = ("id", "customer_no", *_FILLED, "source")  # the table's order
 
 
-def _upsert() -> tuple[str, Any, Any]:
-    """The bulk upsert, built with SQLAlchemy Core and compiled once for SQLite, with the bind
-    processors of the two columns whose values are not plain (a date, a UTC timestamp): rows
-    go to the driver's ``executemany`` as tuples in ``_COLUMNS`` order, without SQLAlchemy's
-    per-row parameter handling (two thirds of the write time with it)."""
+def _upsert() -> str:
+    """The bulk upsert, built with SQLAlchemy Core and compiled once for SQLite: rows go to
+    the driver's ``executemany`` as tuples in ``_COLUMNS`` order (the date and the timestamp
+    as ``downsync.stored_date``/``stored_stamp`` give them), without SQLAlchemy's per-row
+    parameter handling (two thirds of the write time with it)."""
     ins = sqlite_insert(_CUSTOMER).values({name: bindparam(name) for name in _COLUMNS})
     new = ins.excluded
     values: dict[str, Any] = {name: new[name] for name in _FILLED}
@@ -112,12 +112,10 @@ def _upsert() -> tuple[str, Any, Any]:
     compiled = stmt.compile(dialect=dialect)
     if tuple(compiled.positiontup or ()) != _COLUMNS:
         raise RuntimeError(f"upsert parameters out of order: {compiled.positiontup}")
-    until = _CUSTOMER.c.vip_approved_until.type.bind_processor(dialect)
-    stamp = _CUSTOMER.c.updated_at.type.bind_processor(dialect)
-    return str(compiled), until, stamp
+    return str(compiled)
 
 
-_UPSERT_SQL, _DATE_VALUE, _STAMP_VALUE = _upsert()
+_UPSERT_SQL = _upsert()
 
 
 @dataclass(frozen=True)
@@ -220,7 +218,6 @@ def _customer_row(
     did; ``stamp``: ``updated_at`` as the driver takes it."""
     full, initials = name_pinyin(r.name)
     idn, phone = r.id_number, r.phone
-    until = r.vip_approved_until
     return (
         _new_id(),
         r.customer_no,
@@ -240,7 +237,7 @@ def _customer_row(
         r.vip_card.value if r.vip_card else None,
         int(r.vip_special),
         r.vip_approved_by,
-        _DATE_VALUE(until) if _DATE_VALUE and until is not None else until,
+        stored_date(r.vip_approved_until),
         r.vip_card_held.value if r.vip_card_held else None,
         r.manager,
         int(r.prospect),
@@ -304,7 +301,7 @@ class _Writer:
         """Queue a record; whether the batch is now full (``flush`` it)."""
         if not self.pending:  # one time for the batch, as the driver takes it
             now = utcnow()
-            self.stamp = _STAMP_VALUE(now) if _STAMP_VALUE else now
+            self.stamp = stored_stamp(now)
         self.pending.append(_customer_row(record, self.hashed, self.stamp))
         return len(self.pending) >= self.batch_rows
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, text, update
@@ -155,20 +156,33 @@ _WRITTEN = (
 )
 
 
-def _driver_sql() -> tuple[str, str, Any, Any]:
+def _bind_processors() -> tuple[Any, Any]:
     from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
     c = _T["customer"]
     dialect = sqlite_dialect()
-    names = ", ".join(_WRITTEN)
-    insert_sql = f"INSERT INTO customer (id, {names}) VALUES (?, {', '.join('?' * len(_WRITTEN))})"
-    update_sql = f"UPDATE customer SET {', '.join(f'{n} = ?' for n in _WRITTEN)} WHERE id = ?"
-    until = c.c.vip_approved_until.type.bind_processor(dialect)
-    stamp = c.c.updated_at.type.bind_processor(dialect)
-    return insert_sql, update_sql, until, stamp
+    return (
+        c.c.vip_approved_until.type.bind_processor(dialect),
+        c.c.updated_at.type.bind_processor(dialect),
+    )
 
 
-_INSERT_SQL, _UPDATE_SQL, _DATE_VALUE, _STAMP_VALUE = _driver_sql()
+_DATE_BIND, _STAMP_BIND = _bind_processors()
+
+
+def stored_date(value: date | None) -> Any:
+    """A customer's date (the approval's end) as the driver takes it for the store."""
+    return _DATE_BIND(value) if _DATE_BIND and value is not None else value
+
+
+def stored_stamp(value: datetime) -> Any:
+    """A UTC timestamp (``updated_at``) as the driver takes it for the store."""
+    return _STAMP_BIND(value) if _STAMP_BIND else value
+
+
+_NAMES = ", ".join(_WRITTEN)
+_INSERT_SQL = f"INSERT INTO customer (id, {_NAMES}) VALUES (?, {', '.join('?' * len(_WRITTEN))})"
+_UPDATE_SQL = f"UPDATE customer SET {', '.join(f'{n} = ?' for n in _WRITTEN)} WHERE id = ?"
 
 
 @dataclass
@@ -237,7 +251,7 @@ def _plan(
             for h in ("id_hash", "phone_hash"):
                 if getattr(k, h):
                     by_hash.setdefault((h, getattr(k, h)), []).append(k)
-    stamp = _STAMP_VALUE(utcnow()) if _STAMP_VALUE else utcnow()
+    stamp = stored_stamp(utcnow())
 
     def gone(k: _Known) -> None:
         k.source = ""  # neither the number's holder nor a walk-in any more
@@ -269,10 +283,9 @@ def _plan(
             full, initials = keep.pinyin
         else:
             full, initials = pinyin.get(r["name"]) or name_pinyin(r["name"])
-        until = r["vip_approved_until"]
         values = (
             *(r[k] for k in _PLAIN_FIELDS),
-            _DATE_VALUE(until) if _DATE_VALUE and until is not None else until,
+            stored_date(r["vip_approved_until"]),
             *(r[k] for k in _PLAIN_AFTER),
             no,
             full,

@@ -151,7 +151,7 @@ def serving_counters(con: sqlite3.Connection) -> list[CounterRow]:
 
 _AT_WINDOWS = (
     "select window_no, business_code, called_at from ticket "
-    "where business_date = ? and status in ('called', 'serving')"
+    f"where business_date = ? and status in {ACTIVE!r}"
 )
 
 

@@ -36,6 +36,7 @@ from lobby_app.store.admin import is_serving, sign_in
 from lobby_app.store.closed import ensure_open
 from lobby_app.store.db import Store, sql_of
 from lobby_app.store.lanes import (
+    ACTIVE,
     cash_codes,
     counter_place,
     counter_server,
@@ -43,8 +44,6 @@ from lobby_app.store.lanes import (
     waiting_tickets,
 )
 from lobby_app.store.setup import load_settings
-
-ACTIVE = ("called", "serving")
 
 # The hot statements are built once with bound parameters: building a SQLAlchemy
 # expression costs more than running it on SQLite, and "call next" runs all day.
