@@ -163,3 +163,33 @@ def test_vip_ticket_says_where_when_the_vip_windows_close(store: Store) -> None:
     assert w.number == "V001" and w.windows == ("贵宾理财室一",)
     got = teller.call_next(store, 7, now=at(4))
     assert got.number == "V001" and got.place == "贵宾理财室一"
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(st.sets(st.integers(1, 8), min_size=1), st.lists(ticket_spec, min_size=1, max_size=15))
+def test_the_ticket_says_what_the_listing_says_at_that_moment(
+    open_windows: set[int], tickets: list[tuple[str, bool, PriorityKind | None]]
+) -> None:
+    """The place and wait printed on a ticket (``issue_ticket``) are the ones the lobby
+    listing (``lobby_snapshot``: the desk, the display) gives the same ticket at the same
+    moment: both come from the calling rule, by two different calls."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.open(Path(tmp) / "data")
+        try:
+            set_up(store, open_windows)
+            minute = 0.0
+            for code, vip, prio in tickets:
+                req = IssueRequest(code, vip=vip, vip_reason="测试" if vip else "", priority=prio)
+                t = commands.issue_ticket(store, req, now=at(minute))
+                snap = commands.lobby_snapshot(store, now=at(minute))
+                (listed,) = [e for z in snap.zones for e in z.waiting if e.number == t.number]
+                assert listed.ahead == t.ahead, t.number
+                if listed.estimated_wait_min is not None:  # None: no window serves its lane
+                    assert listed.estimated_wait_min == t.estimated_wait_min, t.number
+                minute += 0.5
+        finally:
+            store.close()
